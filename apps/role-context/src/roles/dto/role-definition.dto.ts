@@ -1,0 +1,80 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+
+export class GenerationDefaultsDto {
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  maxNewTokens = 64;
+
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  temperature = 0.8;
+
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  topK = 40;
+
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  topP = 0.95;
+}
+
+/** A role as written in a file under roles/ or sent by an operator. */
+export class RoleDefinitionDto {
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'id must be lowercase letters, digits and "-" (1-63 chars)' })
+  id!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(80)
+  name!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description = '';
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(20_000)
+  persona!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  model!: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GenerationDefaultsDto)
+  generation: GenerationDefaultsDto = new GenerationDefaultsDto();
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(256)
+  @IsString({ each: true })
+  tools: string[] = [];
+
+  @IsOptional()
+  @IsInt()
+  @Min(64)
+  @Max(1_000_000)
+  contextTokenBudget = 2048;
+}

@@ -1,0 +1,16 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { Logger } from '@troupe/logging';
+import { ToolPluginConfig } from './tool-plugin.config';
+import { ToolsModule } from './tools/tools.module';
+
+@Module({})
+export class AppModule {
+  static register(config: ToolPluginConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [...coreModules('tool-plugin', config, logger), ToolsModule],
+      providers: [...grpcServerProviders],
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GrpcOptions } from '@nestjs/microservices';
+import { BaseServiceConfig, ConfigValidationError, loadConfig } from '@troupe/config';
+import { HealthService } from '@troupe/health';
+import { Logger, PinoNestLogger, createLogger } from '@troupe/logging';
+
+export interface ServiceDefinition<C extends BaseServiceConfig> {
+  name: string;
+  config: C;
+  logger: Logger;
+  module: DynamicModule;
+  httpPort: number;
+  grpc?: GrpcOptions;
+  /** Last touches on the HTTP app before it listens (adapters, pipes). */
+  configure?: (app: INestApplication) => void;
+}
+
+/** Reads the service's config, or prints which variable is wrong and exits. */
+export function loadConfigOrExit<C extends BaseServiceConfig>(service: string, configClass: new () => C): C {
+  try {
+    return loadConfig(configClass);
+  } catch (e) {
+    if (e instanceof ConfigValidationError) {
+      process.stderr.write(`${service}: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+export function serviceLogger(service: string, config: BaseServiceConfig): Logger {
+  return createLogger(service, config.LOG_LEVEL);
+}
+
+/**
+ * Starts one Troupe service: HTTP (health, metrics, and whatever the module serves) plus an
+ * optional gRPC server, and on SIGTERM/SIGINT fails readiness, stops accepting, lets in-flight
+ * calls finish (bounded by SHUTDOWN_TIMEOUT_MS), then closes Redis and exits.
+ */
+export async function bootstrapService<C extends BaseServiceConfig>(def: ServiceDefinition<C>): Promise<INestApplication> {
+  const { logger, config } = def;
+  const app = await NestFactory.create(def.module, { logger: new PinoNestLogger(logger), bufferLogs: false });
+  def.configure?.(app);
+  if (def.grpc) app.connectMicroservice(def.grpc, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(def.httpPort, config.BIND_HOST);
+  logger.info(
+    { httpPort: def.httpPort, grpcUrl: (def.grpc?.options as { url?: string } | undefined)?.url },
+    `${def.name} listening`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${def.name} shutting down`);
+    app.get(HealthService).markShuttingDown();
+    const timer = setTimeout(() => {
+      logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'in-flight work did not finish in time; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    try {
+      await app.close();
+      logger.info(`${def.name} stopped`);
+      logger.flush?.();
+      process.exit(0);
+    } catch (e) {
+      logger.error({ err: e }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  return app;
+}

@@ -1,0 +1,116 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { GrpcServiceContract, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@troupe/contracts';
+import { currentLogContext } from '@troupe/logging';
+import { join } from 'node:path';
+
+export interface GrpcCallOptions {
+  /** Overrides the client's default deadline. */
+  deadlineMs?: number;
+  /** Aborting cancels the call on both ends. */
+  signal?: AbortSignal;
+}
+
+/** A failed call, with the gRPC status code kept so callers can map it. */
+export class GrpcCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: grpc.status,
+    readonly details: string,
+  ) {
+    super(`${method} failed: ${grpc.status[code] ?? code}: ${details}`);
+    this.name = 'GrpcCallError';
+  }
+}
+
+type Untyped = Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * The one adapter over @grpc/grpc-js for calling another Troupe service: deadlines on every
+ * call, cancellation from an AbortSignal, and the log context (request/turn ids) sent as
+ * metadata so the callee's logs carry it too.
+ */
+export class GrpcClient {
+  private readonly client: grpc.Client & Untyped;
+
+  constructor(
+    readonly contract: GrpcServiceContract,
+    readonly address: string,
+    private readonly defaultDeadlineMs: number,
+    maxMessageBytes = 4 * 1024 * 1024,
+  ) {
+    const definition = protoLoader.loadSync(join(PROTO_ROOT, contract.protoFile), { ...PROTO_LOADER_OPTIONS });
+    const pkg = grpc.loadPackageDefinition(definition);
+    const ServiceClient = contract.packageName
+      .split('.')
+      .concat(contract.serviceName)
+      .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], pkg) as grpc.ServiceClientConstructor;
+    this.client = new ServiceClient(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_send_message_length': maxMessageBytes,
+      'grpc.keepalive_time_ms': 30_000,
+    }) as unknown as grpc.Client & Untyped;
+  }
+
+  unary<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const call = this.client[method](
+        request,
+        this.metadata(),
+        { deadline: this.deadline(options) },
+        (error: grpc.ServiceError | null, response: Res) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          if (error) reject(new GrpcCallError(method, error.code, error.details));
+          else resolve(response);
+        },
+      ) as grpc.ClientUnaryCall;
+      const onAbort = () => call.cancel();
+      if (options.signal?.aborted) call.cancel();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** A server-streamed call as an async iterable; breaking out of the loop cancels the call. */
+  async *serverStream<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): AsyncGenerator<Res> {
+    const call = this.client[method](request, this.metadata(), { deadline: this.deadline(options) }) as grpc.ClientReadableStream<Res>;
+    const onAbort = () => call.cancel();
+    if (options.signal?.aborted) call.cancel();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    let completed = false;
+    try {
+      for await (const message of call) yield message as Res;
+      completed = true;
+    } catch (e) {
+      const error = e as grpc.ServiceError;
+      throw new GrpcCallError(method, error.code ?? grpc.status.UNKNOWN, error.details ?? error.message);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (!completed) call.cancel();
+    }
+  }
+
+  /** Resolves once the channel is connected; used by readiness checks. */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.waitForReady(Date.now() + timeoutMs, (error?: Error) =>
+        error ? reject(new Error(`${this.contract.serviceName} at ${this.address}: ${error.message}`)) : resolve(),
+      ),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private deadline(options: GrpcCallOptions): Date {
+    return new Date(Date.now() + (options.deadlineMs ?? this.defaultDeadlineMs));
+  }
+
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(currentLogContext() ?? {})) {
+      metadata.set(`x-troupe-${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, value);
+    }
+    return metadata;
+  }
+}

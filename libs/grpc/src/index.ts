@@ -1,0 +1,5 @@
+export * from './grpc-server.options';
+export * from './grpc-client';
+export * from './grpc-log-context.interceptor';
+export { status as GrpcStatus } from '@grpc/grpc-js';
+export * from './grpc-errors';

@@ -1,0 +1,36 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Observable, tap } from 'rxjs';
+import { MetricsService } from './metrics.service';
+
+/** Counts and times every HTTP and gRPC request, so handlers carry no metrics code. */
+@Injectable()
+export class RequestMetricsInterceptor implements NestInterceptor {
+  constructor(private readonly metrics: MetricsService) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const transport = context.getType<string>();
+    const method =
+      transport === 'http'
+        ? `${context.switchToHttp().getRequest().method} ${context.switchToHttp().getRequest().route?.path ?? 'unmatched'}`
+        : `${context.getClass().name}.${context.getHandler().name}`;
+    const started = process.hrtime.bigint();
+    const done = (outcome: string) =>
+      this.metrics.observeRequest(transport, method, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+    let finished = false;
+    return next.handle().pipe(
+      tap({
+        complete: () => {
+          finished = true;
+          done('ok');
+        },
+        error: () => {
+          finished = true;
+          done('error');
+        },
+        finalize: () => {
+          if (!finished) done('cancelled');
+        },
+      }),
+    );
+  }
+}

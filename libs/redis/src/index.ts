@@ -1,0 +1,2 @@
+export * from './redis.module';
+export { default as Redis } from 'ioredis';

@@ -1,0 +1,51 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { HealthService } from '@troupe/health';
+
+/** Injection token of the service's main ioredis connection (keys carry the configured prefix). */
+export const REDIS = Symbol('REDIS');
+
+export interface RedisModuleOptions {
+  url: string;
+  keyPrefix: string;
+  connectionName: string;
+}
+
+export function createRedis(options: RedisModuleOptions): Redis {
+  return new Redis(options.url, {
+    keyPrefix: options.keyPrefix,
+    connectionName: options.connectionName,
+    maxRetriesPerRequest: 3,
+    // Fail fast when Redis is down at boot rather than queueing commands forever.
+    enableOfflineQueue: true,
+    lazyConnect: false,
+  });
+}
+
+@Injectable()
+class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly health: HealthService,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.register('redis', () => this.redis.ping());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+@Module({})
+export class RedisModule {
+  static forRoot(options: RedisModuleOptions): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [{ provide: REDIS, useFactory: () => createRedis(options) }, RedisLifecycle],
+      exports: [REDIS],
+    };
+  }
+}
