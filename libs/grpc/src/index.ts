@@ -3,3 +3,4 @@ export * from './grpc-client';
 export * from './grpc-log-context.interceptor';
 export { status as GrpcStatus } from '@grpc/grpc-js';
 export * from './grpc-errors';
+export * from './validate-request';

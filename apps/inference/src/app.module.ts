@@ -1,0 +1,16 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { Logger } from '@troupe/logging';
+import { GenerationModule } from './generation/generation.module';
+import { InferenceConfig } from './inference.config';
+
+@Module({})
+export class AppModule {
+  static register(config: InferenceConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [...coreModules('inference', config, logger), GenerationModule],
+      providers: [...grpcServerProviders],
+    };
+  }
+}

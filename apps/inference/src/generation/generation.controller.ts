@@ -1,0 +1,51 @@
+import { Controller } from '@nestjs/common';
+import { status } from '@grpc/grpc-js';
+import { inference } from '@troupe/contracts';
+import { grpcError, validateGrpcRequest } from '@troupe/grpc';
+import { Observable } from 'rxjs';
+import { ModelNotFoundError, ModelRegistryService } from '../models/model-registry.service';
+import { GenerateRequestDto } from './dto/generate-request.dto';
+import { GenerationService } from './generation.service';
+
+function toRpcError(e: unknown) {
+  if (e instanceof ModelNotFoundError) return grpcError(status.NOT_FOUND, e.message);
+  if (e && typeof e === 'object' && 'getError' in e) return e;
+  return grpcError(status.INTERNAL, (e as Error).message);
+}
+
+@Controller()
+@inference.InferenceServiceControllerMethods()
+export class GenerationController implements inference.InferenceServiceController {
+  constructor(
+    private readonly generation: GenerationService,
+    private readonly models: ModelRegistryService,
+  ) {}
+
+  /** Unsubscribing (the client cancelled, or the deadline passed) aborts decoding in the worker. */
+  generate(request: inference.GenerateRequest): Observable<inference.GenerateResponse> {
+    return new Observable((subscriber) => {
+      const abort = new AbortController();
+      (async () => {
+        const dto = validateGrpcRequest(GenerateRequestDto, request);
+        for await (const chunk of this.generation.generate(dto, abort.signal)) {
+          if (abort.signal.aborted) return;
+          subscriber.next(chunk);
+        }
+        subscriber.complete();
+      })().catch((e) => subscriber.error(toRpcError(e)));
+      return () => abort.abort();
+    });
+  }
+
+  listModels(): inference.ListModelsResponse {
+    return { models: this.models.list() };
+  }
+
+  countTokens(request: inference.CountTokensRequest): inference.CountTokensResponse {
+    try {
+      return { counts: this.generation.countTokens(request.model, request.texts ?? []) };
+    } catch (e) {
+      throw toRpcError(e);
+    }
+  }
+}

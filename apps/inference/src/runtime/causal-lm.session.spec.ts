@@ -1,0 +1,68 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTinyDecoder } from '../../../../scripts/models';
+import { CausalLmSession } from './causal-lm.session';
+import { argmax } from './sampling';
+
+describe('CausalLmSession (tiny decoder, real onnxruntime)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'troupe-session-'));
+  const modelDir = buildTinyDecoder(root).dir;
+  let session: CausalLmSession;
+
+  beforeAll(async () => {
+    session = await CausalLmSession.load(modelDir);
+  });
+  afterAll(async () => {
+    await session?.release();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+
+  it('gives the same logits with the KV cache as recomputing the whole sequence', async () => {
+    const prompt = [10, 300, 42, 7, 511, 99];
+    const cached = session.createSequence();
+    let logits = await cached.prefill(prompt);
+    expect(logits).toHaveLength(512);
+    const tokens = [...prompt];
+    for (let step = 0; step < 5; step++) {
+      const next = argmax(logits);
+      tokens.push(next);
+      logits = await cached.decodeStep(next);
+      const fresh = session.createSequence();
+      const full = await fresh.prefill(tokens);
+      fresh.dispose();
+      expect(maxAbsDiff(logits, full)).toBeLessThan(1e-4);
+    }
+    expect(cached.length).toBe(tokens.length);
+    // Chunked prefill (prompt in two runs) matches too.
+    const chunked = session.createSequence();
+    await chunked.prefill(tokens.slice(0, 4));
+    expect(maxAbsDiff(await chunked.prefill(tokens.slice(4)), logits)).toBeLessThan(1e-4);
+    cached.dispose();
+    chunked.dispose();
+  });
+
+  it('keeps sequences independent and depends on earlier tokens', async () => {
+    const a = session.createSequence();
+    const b = session.createSequence();
+    const la = await a.prefill([1, 2, 3]);
+    const lb = await b.prefill([4, 2, 3]);
+    expect(maxAbsDiff(la, lb)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(await a.decodeStep(5), (await session.createSequence().prefill([1, 2, 3, 5])))).toBeLessThan(1e-4);
+  });
+
+  it('refuses to run past the context length', async () => {
+    const s = session.createSequence();
+    await expect(s.prefill(new Array(257).fill(1))).rejects.toThrow(/context length exceeded/);
+  });
+
+  it('gives clear errors for bad model directories', async () => {
+    await expect(CausalLmSession.load(join(root, 'nope'))).rejects.toThrow(/has no manifest\.json/);
+    const broken = join(root, 'broken');
+    cpSync(modelDir, broken, { recursive: true });
+    writeFileSync(join(broken, 'model.onnx'), 'not an onnx file');
+    await expect(CausalLmSession.load(broken)).rejects.toThrow(/onnxruntime cannot load .*model\.onnx/);
+  });
+});

@@ -1,0 +1,158 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTinyDecoder } from '../../../../scripts/models';
+import { encodeChatPrompt } from './chat-template';
+import { GenerationWorkerClient } from './generation-worker.client';
+import type { GenerateRequest, GenerationEvent } from './generation.types';
+
+async function collect(it: AsyncIterable<GenerationEvent>): Promise<GenerationEvent[]> {
+  const out: GenerationEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'troupe-worker-'));
+  const modelDir = buildTinyDecoder(root).dir;
+  let client: GenerationWorkerClient;
+  let prompt: number[];
+  let n = 0;
+  const req = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({
+    requestId: `r${n++}`,
+    promptTokenIds: prompt,
+    maxNewTokens: 12,
+    temperature: 0,
+    topK: 0,
+    topP: 1,
+    stopTokenIds: [],
+    ...over,
+  });
+
+  beforeAll(async () => {
+    client = await GenerationWorkerClient.start(modelDir, { intraOpThreads: 1 });
+    prompt = encodeChatPrompt(client.tokenizer, [{ role: 'user', content: 'Tell me about the troupe.' }]);
+  });
+  afterAll(async () => {
+    await client?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('exposes the manifest and a main-thread tokenizer', () => {
+    expect(client.manifest.name).toBe('tiny-decoder');
+    expect(client.tokenizer.vocabSize).toBe(client.manifest.vocabSize);
+  });
+
+  it('streams maxNewTokens token events, then done with correct counts', async () => {
+    const events = await collect(client.generate(req({ maxNewTokens: 16 })));
+    const tokens = events.filter((e) => e.type === 'token');
+    expect(tokens).toHaveLength(16);
+    tokens.forEach((e, i) => expect(e.index).toBe(i));
+    expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'length', promptTokens: prompt.length, completionTokens: 16 });
+    // Deltas are exactly the UTF-8-safe decode of the streamed ids (special tokens skipped).
+    const ids = tokens.map((e) => (e.type === 'token' ? e.tokenId : -1));
+    const text = tokens.map((e) => (e.type === 'token' ? e.text : '')).join('');
+    expect(client.tokenizer.decode(ids, { skipSpecialTokens: true }).startsWith(text)).toBe(true);
+  });
+
+  it('is deterministic: greedy always, sampling for a fixed seed', async () => {
+    const ids = async (r: Partial<GenerateRequest>) =>
+      (await collect(client.generate(req(r)))).flatMap((e) => (e.type === 'token' ? [e.tokenId] : []));
+    expect(await ids({})).toEqual(await ids({}));
+    const sampled = { temperature: 1.2, topK: 50, topP: 0.95, seed: 1234 };
+    expect(await ids(sampled)).toEqual(await ids(sampled));
+    expect(await ids(sampled)).not.toEqual(await ids({ ...sampled, seed: 99 }));
+  });
+
+  it('stops on a stop token without streaming it', async () => {
+    const greedy = (await collect(client.generate(req()))).flatMap((e) => (e.type === 'token' ? [e.tokenId] : []));
+    const stopAt = greedy[3];
+    const events = await collect(client.generate(req({ stopTokenIds: [stopAt] })));
+    const firstIdx = greedy.indexOf(stopAt);
+    expect(events.filter((e) => e.type === 'token')).toHaveLength(firstIdx);
+    expect(events[events.length - 1]).toMatchObject({ type: 'done', finishReason: 'stop', completionTokens: firstIdx + 1 });
+  });
+
+  it('cancels promptly when the signal aborts', async () => {
+    const ac = new AbortController();
+    const events: GenerationEvent[] = [];
+    let abortedAt = 0;
+    for await (const e of client.generate(req({ maxNewTokens: 200 }), ac.signal)) {
+      events.push(e);
+      if (e.type === 'token' && e.index === 2) {
+        ac.abort();
+        abortedAt = Date.now();
+      }
+    }
+    const done = events[events.length - 1];
+    expect(done).toMatchObject({ type: 'done', finishReason: 'cancelled' });
+    expect(Date.now() - abortedAt).toBeLessThan(500);
+    expect(done.type === 'done' && done.completionTokens).toBeLessThan(20);
+  });
+
+  it('cancels in the worker when the consumer stops reading', async () => {
+    for await (const e of client.generate(req({ requestId: 'early', maxNewTokens: 200 }))) {
+      if (e.type === 'token') break;
+    }
+    // The id is free again immediately, and the worker is not still busy with 200 tokens.
+    const started = Date.now();
+    const events = await collect(client.generate(req({ maxNewTokens: 3 })));
+    expect(events).toHaveLength(4);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('interleaves concurrent generations and all complete', async () => {
+    const order: string[] = [];
+    const run = async (id: string, max: number) => {
+      const evs: GenerationEvent[] = [];
+      for await (const e of client.generate(req({ requestId: id, maxNewTokens: max, temperature: 0.8, seed: 5 }))) {
+        order.push(id);
+        evs.push(e);
+      }
+      return evs;
+    };
+    const [a, b, c] = await Promise.all([run('a', 20), run('b', 20), run('c', 5)]);
+    for (const [evs, max] of [[a, 20], [b, 20], [c, 5]] as const) {
+      expect(evs.filter((e) => e.type === 'token')).toHaveLength(max);
+      expect(evs[evs.length - 1]).toMatchObject({ type: 'done', finishReason: 'length', completionTokens: max });
+    }
+    // Round-robin: c (short) finishes long before a and b do.
+    expect(order.lastIndexOf('c')).toBeLessThan(order.lastIndexOf('a'));
+    expect(order.slice(0, 10)).toEqual(expect.arrayContaining(['a', 'b', 'c']));
+  });
+
+  it('left-truncates long prompts and reports it', async () => {
+    const long = Array.from({ length: 300 }, (_, i) => (i * 7) % 500);
+    const events = await collect(client.generate(req({ promptTokenIds: long, maxNewTokens: 6 })));
+    expect(events[events.length - 1]).toEqual({
+      type: 'done',
+      finishReason: 'length',
+      promptTokens: 250,
+      completionTokens: 6,
+      truncatedPromptTokens: 50,
+    });
+  });
+
+  it('turns bad requests into error done events', async () => {
+    const events = await collect(client.generate(req({ promptTokenIds: [1, 99999] })));
+    expect(events).toEqual([expect.objectContaining({ type: 'done', finishReason: 'error', error: expect.stringMatching(/promptTokenIds/) })]);
+  });
+
+  it('gives a clear error for a bad model directory', async () => {
+    await expect(GenerationWorkerClient.start(join(root, 'missing'))).rejects.toThrow(/has no manifest\.json/);
+    const broken = join(root, 'broken');
+    cpSync(modelDir, broken, { recursive: true });
+    writeFileSync(join(broken, 'model.onnx'), 'garbage');
+    await expect(GenerationWorkerClient.start(broken)).rejects.toThrow(/broken: onnxruntime cannot load/);
+  });
+
+  it('rejects pending requests when the worker dies, without crashing the process', async () => {
+    const other = await GenerationWorkerClient.start(modelDir);
+    const it = other.generate(req({ maxNewTokens: 200 }))[Symbol.asyncIterator]();
+    await it.next();
+    await (other as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect((async () => { for (;;) if ((await it.next()).done) return; })()).rejects.toThrow(/exited unexpectedly/);
+    await expect(collect(other.generate(req()))).rejects.toThrow(/exited unexpectedly/);
+    await other.close();
+  });
+});

@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
+import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
+import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
+import type { DoneEvent, GenerateRequest, GenerationEvent } from './generation.types';
+
+export interface GenerationWorkerOptions {
+  /** onnxruntime intra-op threads in the worker; defaults to manifest.threads. */
+  intraOpThreads?: number;
+  /** Sequences decoded concurrently (round-robin) in the worker; more wait. Default 8. */
+  maxActiveSequences?: number;
+  /** How long model loading may take. Default 120 s. */
+  startTimeoutMs?: number;
+}
+
+/** Unbounded async queue of one request's events; fails all waiters when the worker dies. */
+class EventStream {
+  private readonly items: GenerationEvent[] = [];
+  private waiter?: { resolve: (e: GenerationEvent) => void; reject: (err: Error) => void };
+  private failure?: Error;
+
+  push(e: GenerationEvent): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve(e);
+    } else this.items.push(e);
+  }
+
+  fail(err: Error): void {
+    this.failure = err;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+  }
+
+  next(): Promise<GenerationEvent> {
+    const item = this.items.shift();
+    if (item) return Promise.resolve(item);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+}
+
+/**
+ * Main-thread side of a generation worker: the model runs in a worker thread (onnxruntime's
+ * run() would block the event loop); this class sends requests and streams events back.
+ */
+export class GenerationWorkerClient {
+  private readonly streams = new Map<string, EventStream>();
+  private failure?: Error;
+  private closing?: Promise<void>;
+  private exited = false;
+
+  private constructor(
+    readonly modelDir: string,
+    /** The model's manifest (validated). */
+    readonly manifest: CausalLmManifest,
+    /** Main-thread tokenizer, for prompt encoding and token counting. */
+    readonly tokenizer: ByteLevelBpeTokenizer,
+    private readonly worker: Worker,
+  ) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'event') this.streams.get(m.requestId)?.push(m.event);
+    });
+    worker.on('error', (err) => {
+      this.failure ??= new Error(`generation worker crashed: ${err.message}`);
+    });
+    worker.on('exit', (code) => {
+      this.exited = true;
+      if (this.closing) {
+        // Deliberate close: anything still open ends as cancelled.
+        for (const s of this.streams.values()) s.push({ type: 'done', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0, error: 'worker closed' });
+        return;
+      }
+      this.failure ??= new Error(`generation worker exited unexpectedly (exit code ${code})`);
+      for (const s of this.streams.values()) s.fail(this.failure);
+    });
+  }
+
+  /** Loads manifest + tokenizer here (fast, clear errors), then the model in a worker thread. */
+  static async start(modelDir: string, opts: GenerationWorkerOptions = {}): Promise<GenerationWorkerClient> {
+    const manifest = loadCausalLmManifest(modelDir);
+    const tokenizerPath = join(modelDir, manifest.files.tokenizer);
+    let tokenizer: ByteLevelBpeTokenizer;
+    try {
+      tokenizer = ByteLevelBpeTokenizer.fromFile(tokenizerPath);
+    } catch (err) {
+      throw new Error(`model ${modelDir}: ${(err as Error).message}`);
+    }
+    if (tokenizer.vocabSize > manifest.vocabSize) {
+      throw new Error(`model ${modelDir}: tokenizer has ${tokenizer.vocabSize} ids but manifest vocabSize is ${manifest.vocabSize}`);
+    }
+
+    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, maxActiveSequences: opts.maxActiveSequences };
+    const worker = spawnWorker(data);
+    try {
+      await waitReady(worker, opts.startTimeoutMs ?? 120_000);
+    } catch (err) {
+      await worker.terminate();
+      throw new Error(`model ${modelDir}: ${(err as Error).message}`);
+    }
+    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker);
+  }
+
+  /**
+   * Streams a generation: token events, then exactly one done event. Aborting `signal` (or
+   * stopping iteration early) cancels the request in the worker at its next decode step.
+   * Throws if the worker has crashed or the client is closed.
+   */
+  async *generate(req: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerationEvent, void, undefined> {
+    if (this.failure) throw this.failure;
+    if (this.closing || this.exited) throw new Error('generation worker is closed');
+    if (this.streams.has(req.requestId)) throw new Error(`requestId ${JSON.stringify(req.requestId)} is already running`);
+    if (signal?.aborted) {
+      yield { type: 'done', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0 } satisfies DoneEvent;
+      return;
+    }
+    const stream = new EventStream();
+    this.streams.set(req.requestId, stream);
+    const cancel = () => this.post({ type: 'cancel', requestId: req.requestId });
+    signal?.addEventListener('abort', cancel, { once: true });
+    let finished = false;
+    try {
+      this.post({ type: 'generate', request: req });
+      for (;;) {
+        const ev = await stream.next();
+        if (ev.type === 'done') finished = true;
+        yield ev;
+        if (finished) return;
+      }
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      this.streams.delete(req.requestId);
+      // Consumer stopped reading early: don't keep decoding for nobody.
+      if (!finished) cancel();
+    }
+  }
+
+  /** Cancels running requests, frees the model and ends the worker. Idempotent. */
+  close(timeoutMs = 5_000): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.exited) return;
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      this.post({ type: 'shutdown' });
+      const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return this.closing;
+  }
+
+  private post(msg: ToWorker): void {
+    if (!this.exited) this.worker.postMessage(msg);
+  }
+}
+
+function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`worker did not load the model within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: FromWorker) => {
+      if (m.type === 'ready') done();
+      else if (m.type === 'init-error') done(new Error(m.message));
+    };
+    const onError = (err: Error) => done(new Error(`worker failed to start: ${err.message}`));
+    const onExit = (code: number) => done(new Error(`worker exited during startup (exit code ${code})`));
+    function done(err?: Error) {
+      clearTimeout(timer);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    }
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  });
+}
+
+/**
+ * Compiled (dist): run generation.worker.js directly. From sources (ts-jest, tsx): only the
+ * .ts exists, so boot the worker through an eval'd CommonJS stub that registers tsx's require
+ * hook first. (Passing `--require tsx/cjs` in execArgv is not enough: a parent started by tsx
+ * carries tsx's ESM loader, which rejects a .ts worker entry.) TSX_TSCONFIG_PATH points tsx at
+ * the repo tsconfig so `@troupe/*` path aliases resolve whatever the cwd.
+ */
+function spawnWorker(workerData: GenerationWorkerData): Worker {
+  const js = join(__dirname, 'generation.worker.js');
+  if (existsSync(js)) return new Worker(js, { workerData });
+  const ts = join(__dirname, 'generation.worker.ts');
+  if (!existsSync(ts)) throw new Error(`generation worker entry not found in ${__dirname}`);
+  const tsxRegister = require.resolve('tsx/cjs');
+  const tsconfig = findUp(__dirname, 'tsconfig.json');
+  const env = { ...process.env, ...(tsconfig ? { TSX_TSCONFIG_PATH: tsconfig } : {}) };
+  const boot = `require(${JSON.stringify(tsxRegister)});\nrequire(${JSON.stringify(ts)});`;
+  return new Worker(boot, { eval: true, workerData, env });
+}
+
+function findUp(from: string, name: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+import { roleContext } from '@troupe/contracts';
+import { RoleDefinitionDto } from './dto/role-definition.dto';
+
+/** A stored role: its definition plus the version Redis assigned to it. */
+export type StoredRole = roleContext.Role;
+
+export function toStoredRole(definition: RoleDefinitionDto, version: number): StoredRole {
+  return {
+    id: definition.id,
+    version,
+    name: definition.name,
+    description: definition.description,
+    persona: definition.persona,
+    model: definition.model,
+    generation: { ...definition.generation },
+    tools: [...definition.tools],
+    contextTokenBudget: definition.contextTokenBudget,
+  };
+}

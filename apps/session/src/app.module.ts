@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { coreModules } from '@troupe/bootstrap';
+import { Logger } from '@troupe/logging';
+import { ChatModule } from './chat/chat.module';
+import { PeersModule } from './peers/peers.module';
+import { RoomsModule } from './rooms/rooms.module';
+import { SessionConfig } from './session.config';
+import { WebModule } from './web/web.module';
+
+@Module({})
+export class AppModule {
+  static register(config: SessionConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [...coreModules('session', config, logger), PeersModule, RoomsModule, ChatModule, WebModule],
+    };
+  }
+}

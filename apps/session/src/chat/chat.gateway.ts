@@ -1,0 +1,125 @@
+import { Inject } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { Ack, ClientToServerEvents, ServerToClientEvents, SessionInfo } from '@troupe/domain';
+import { GrpcCallError } from '@troupe/grpc';
+import { APP_LOGGER, Logger } from '@troupe/logging';
+import { MetricsService } from '@troupe/metrics';
+import { randomUUID } from 'node:crypto';
+import type { Server, Socket } from 'socket.io';
+import { DirectorService } from '../director/director.service';
+import { RoomBroadcaster, sessionRoom } from '../rooms/room-broadcaster';
+import { SessionConfig } from '../session.config';
+import { ChatSession } from '../sessions/sessions.repository';
+import { SessionsService } from '../sessions/sessions.service';
+import { ChatException } from './chat.exception';
+import { validateChatPayload } from './chat-payload.validator';
+import { MessageSendDto, ReplyCancelDto, SessionJoinDto, SessionOpenDto } from './dto/chat-payloads.dto';
+
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { person: string }>;
+
+const PERSON_NAME = /^[\p{L}\p{N} _.-]{1,40}$/u;
+
+/** The chat protocol (docs/chat-protocol.md): validates each event and hands it to a service. */
+@WebSocketGateway()
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
+  private readonly events;
+
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly director: DirectorService,
+    private readonly broadcaster: RoomBroadcaster,
+    private readonly config: SessionConfig,
+    metrics: MetricsService,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {
+    this.events = metrics.counter('troupe_socket_events_total', 'Chat events received, by event and outcome', ['event', 'outcome']);
+  }
+
+  afterInit(server: Server): void {
+    this.broadcaster.attach(server);
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    const name = (socket.handshake.auth as { name?: unknown } | undefined)?.name;
+    socket.data.person = typeof name === 'string' && PERSON_NAME.test(name) ? name : 'guest';
+  }
+
+  @SubscribeMessage('session.open')
+  openSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
+    return this.handle(socket, 'session.open', async () => {
+      const { roles } = validateChatPayload(SessionOpenDto, payload, this.config.MAX_EVENT_BYTES);
+      const session = await this.sessions.open(roles, socket.data.person);
+      await socket.join(sessionRoom(session.id));
+      return info(session);
+    });
+  }
+
+  @SubscribeMessage('session.join')
+  joinSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
+    return this.handle(socket, 'session.join', async () => {
+      const { sessionId } = validateChatPayload(SessionJoinDto, payload, this.config.MAX_EVENT_BYTES);
+      const session = await this.sessions.get(sessionId);
+      await socket.join(sessionRoom(session.id));
+      return info(session);
+    });
+  }
+
+  @SubscribeMessage('message.send')
+  sendMessage(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<{ turnId: string }>> {
+    return this.handle(socket, 'message.send', async () => {
+      const { sessionId, text } = validateChatPayload(MessageSendDto, payload, this.config.MAX_EVENT_BYTES);
+      const session = await this.sessions.get(sessionId);
+      this.requireMember(socket, sessionId);
+      const turnId = randomUUID();
+      this.broadcaster.emit(sessionId, 'message.user', { sessionId, turnId, author: socket.data.person, text });
+      void this.director.enqueue({ sessionId, turnId, author: socket.data.person, text, roles: session.roles });
+      return { turnId };
+    });
+  }
+
+  @SubscribeMessage('reply.cancel')
+  cancelReply(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<{ cancelled: number }>> {
+    return this.handle(socket, 'reply.cancel', async () => {
+      const { sessionId, turnId } = validateChatPayload(ReplyCancelDto, payload, this.config.MAX_EVENT_BYTES);
+      this.requireMember(socket, sessionId);
+      return { cancelled: this.director.cancel(sessionId, turnId) };
+    });
+  }
+
+  private requireMember(socket: ChatSocket, sessionId: string): void {
+    if (!socket.rooms.has(sessionRoom(sessionId))) {
+      throw new ChatException('NOT_IN_SESSION', 'open or join the session first', 'sessionId');
+    }
+  }
+
+  /** Runs one event; any failure becomes an error ack plus a `chat.error` event, never a dropped connection. */
+  private async handle<T extends object>(socket: ChatSocket, event: string, fn: () => Promise<T>): Promise<Ack<T>> {
+    try {
+      const result = await fn();
+      this.events.inc({ event, outcome: 'ok' });
+      return { ok: true, ...result };
+    } catch (e) {
+      const error =
+        e instanceof ChatException
+          ? e.toChatError(event)
+          : e instanceof GrpcCallError
+            ? { code: 'UPSTREAM_UNAVAILABLE' as const, message: e.message, event }
+            : { code: 'INTERNAL' as const, message: 'internal error', event };
+      if (!(e instanceof ChatException)) this.logger.error({ err: e, event }, 'chat event failed');
+      this.events.inc({ event, outcome: error.code });
+      socket.emit('chat.error', error);
+      return { ok: false, error };
+    }
+  }
+}
+
+function info(session: ChatSession): SessionInfo {
+  return { sessionId: session.id, roles: session.roles };
+}

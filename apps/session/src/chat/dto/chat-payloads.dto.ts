@@ -1,0 +1,37 @@
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ROLE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export class SessionOpenDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(64)
+  @Matches(ROLE_ID, { each: true, message: 'each role must be a role id (lowercase letters, digits, "-")' })
+  roles!: string[];
+}
+
+export class SessionJoinDto {
+  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  sessionId!: string;
+}
+
+export class MessageSendDto {
+  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  sessionId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(16_000)
+  text!: string;
+}
+
+export class ReplyCancelDto {
+  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  sessionId!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  turnId?: string;
+}

@@ -1,0 +1,20 @@
+import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
+import { GrpcCallOptions, GrpcClient } from '@troupe/grpc';
+
+/** Typed calls to the inference service. */
+export class InferenceClient {
+  constructor(readonly grpc: GrpcClient) {}
+
+  static connect(address: string, deadlineMs: number): InferenceClient {
+    return new InferenceClient(new GrpcClient(INFERENCE_CONTRACT, address, deadlineMs));
+  }
+
+  /** Server-streamed generation; aborting the signal cancels decoding in the worker. */
+  generate(request: inference.GenerateRequest, options?: GrpcCallOptions): AsyncGenerator<inference.GenerateResponse> {
+    return this.grpc.serverStream('generate', request, options);
+  }
+
+  listModels(options?: GrpcCallOptions): Promise<inference.ListModelsResponse> {
+    return this.grpc.unary('listModels', {}, options);
+  }
+}
