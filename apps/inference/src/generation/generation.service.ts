@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { inference } from '@troupe/contracts';
+import { APP_LOGGER, Logger } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { randomUUID } from 'node:crypto';
 import { InferenceConfig } from '../inference.config';
@@ -18,6 +19,7 @@ export class GenerationService {
     private readonly models: ModelRegistryService,
     private readonly config: InferenceConfig,
     metrics: MetricsService,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
     this.generatedTokens = metrics.counter('troupe_generated_tokens_total', 'Tokens generated', ['model']);
     this.timeToFirstToken = metrics.histogram('troupe_time_to_first_token_seconds', 'From request to first token', ['model'], [
@@ -53,6 +55,10 @@ export class GenerationService {
         text += event.text;
         yield { token: { index: event.index, tokenId: event.tokenId, text: event.text } };
       } else {
+        this.logger.info(
+          { model: name, finishReason: event.finishReason, promptTokens: event.promptTokens, completionTokens: event.completionTokens },
+          'generation finished',
+        );
         if (event.finishReason === 'error') throw new Error(event.error ?? 'generation failed');
         yield {
           done: {

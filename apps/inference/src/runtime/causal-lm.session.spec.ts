@@ -1,3 +1,6 @@
+/**
+ * @jest-environment ./apps/inference/src/runtime/testing/onnxruntime.jest-env.ts
+ */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

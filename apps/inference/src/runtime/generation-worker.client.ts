@@ -49,7 +49,9 @@ class EventStream {
  * run() would block the event loop); this class sends requests and streams events back.
  */
 export class GenerationWorkerClient {
-  private readonly streams = new Map<string, EventStream>();
+  /** Open streams by per-call key (see generation-worker.protocol.ts). */
+  private readonly streams = new Map<number, EventStream>();
+  private nextKey = 1;
   private failure?: Error;
   private closing?: Promise<void>;
   private exited = false;
@@ -63,7 +65,7 @@ export class GenerationWorkerClient {
     private readonly worker: Worker,
   ) {
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'event') this.streams.get(m.requestId)?.push(m.event);
+      if (m.type === 'event') this.streams.get(m.key)?.push(m.event);
     });
     worker.on('error', (err) => {
       this.failure ??= new Error(`generation worker crashed: ${err.message}`);
@@ -113,18 +115,18 @@ export class GenerationWorkerClient {
   async *generate(req: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerationEvent, void, undefined> {
     if (this.failure) throw this.failure;
     if (this.closing || this.exited) throw new Error('generation worker is closed');
-    if (this.streams.has(req.requestId)) throw new Error(`requestId ${JSON.stringify(req.requestId)} is already running`);
     if (signal?.aborted) {
       yield { type: 'done', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0 } satisfies DoneEvent;
       return;
     }
+    const key = this.nextKey++;
     const stream = new EventStream();
-    this.streams.set(req.requestId, stream);
-    const cancel = () => this.post({ type: 'cancel', requestId: req.requestId });
+    this.streams.set(key, stream);
+    const cancel = () => this.post({ type: 'cancel', key });
     signal?.addEventListener('abort', cancel, { once: true });
     let finished = false;
     try {
-      this.post({ type: 'generate', request: req });
+      this.post({ type: 'generate', key, request: req });
       for (;;) {
         const ev = await stream.next();
         if (ev.type === 'done') finished = true;
@@ -133,7 +135,7 @@ export class GenerationWorkerClient {
       }
     } finally {
       signal?.removeEventListener('abort', cancel);
-      this.streams.delete(req.requestId);
+      this.streams.delete(key);
       // Consumer stopped reading early: don't keep decoding for nobody.
       if (!finished) cancel();
     }

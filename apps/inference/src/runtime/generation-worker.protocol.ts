@@ -7,12 +7,17 @@ export interface GenerationWorkerData {
   maxActiveSequences?: number;
 }
 
+/**
+ * Requests are addressed by `key`, a number unique per generate() call on the client, not by
+ * the caller's requestId: a requestId may be reused while the worker still finishes an older
+ * (cancelled) request of the same id, and the two streams must never mix.
+ */
 export type ToWorker =
-  | { type: 'generate'; request: GenerateRequest }
-  | { type: 'cancel'; requestId: string }
+  | { type: 'generate'; key: number; request: GenerateRequest }
+  | { type: 'cancel'; key: number }
   | { type: 'shutdown' };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }
-  | { type: 'event'; requestId: string; event: GenerationEvent };
+  | { type: 'event'; key: number; event: GenerationEvent };

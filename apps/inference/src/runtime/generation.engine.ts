@@ -4,6 +4,7 @@ import type { DoneEvent, FinishReason, GenerateRequest, GenerationEvent } from '
 import { SeededRandom, sampleToken } from './sampling';
 
 interface Sequence {
+  key: number;
   req: GenerateRequest;
   prompt: number[];
   truncated: number;
@@ -17,7 +18,8 @@ interface Sequence {
   cancelled: boolean;
 }
 
-export type EmitFn = (requestId: string, event: GenerationEvent) => void;
+/** `key` is the submitter's handle for the request (unique among live requests). */
+export type EmitFn = (key: number, event: GenerationEvent) => void;
 
 /**
  * Runs many generations on one session, one model step at a time, round-robin, so concurrent
@@ -27,7 +29,7 @@ export type EmitFn = (requestId: string, event: GenerationEvent) => void;
 export class GenerationEngine {
   private readonly running: Sequence[] = [];
   private readonly waiting: Sequence[] = [];
-  private readonly byId = new Map<string, Sequence>();
+  private readonly byKey = new Map<number, Sequence>();
   private looping = false;
   private stopped = false;
 
@@ -39,12 +41,11 @@ export class GenerationEngine {
     private readonly maxActive = 8,
   ) {}
 
-  submit(req: GenerateRequest): void {
-    const id = typeof req?.requestId === 'string' ? req.requestId : '';
-    if (this.stopped) return this.emit(id, done('cancelled', 0, 0, 'engine shutting down'));
-    if (this.byId.has(id)) return this.emit(id, done('error', 0, 0, `duplicate requestId ${JSON.stringify(id)}`));
+  submit(key: number, req: GenerateRequest): void {
+    if (this.stopped) return this.emit(key, done('cancelled', 0, 0, 'engine shutting down'));
+    if (this.byKey.has(key)) return this.emit(key, done('error', 0, 0, `duplicate request key ${key}`));
     const problem = this.validate(req);
-    if (problem) return this.emit(id, done('error', 0, 0, problem));
+    if (problem) return this.emit(key, done('error', 0, 0, problem));
 
     const ctx = this.session.manifest.contextLength;
     // Need room for at least one prompt token.
@@ -52,6 +53,7 @@ export class GenerationEngine {
     const room = ctx - maxNew;
     const truncated = Math.max(0, req.promptTokenIds.length - room);
     const s: Sequence = {
+      key,
       req,
       prompt: truncated > 0 ? req.promptTokenIds.slice(truncated) : req.promptTokenIds.slice(),
       truncated,
@@ -62,13 +64,13 @@ export class GenerationEngine {
       generated: 0,
       cancelled: false,
     };
-    this.byId.set(id, s);
+    this.byKey.set(key, s);
     this.waiting.push(s);
     void this.loop();
   }
 
-  cancel(requestId: string): void {
-    const s = this.byId.get(requestId);
+  cancel(key: number): void {
+    const s = this.byKey.get(key);
     if (!s) return;
     s.cancelled = true;
     // Not started yet: nothing to interrupt, answer now.
@@ -82,12 +84,12 @@ export class GenerationEngine {
   /** Cancels everything and waits for the current step to end. */
   async shutdown(): Promise<void> {
     this.stopped = true;
-    for (const s of [...this.byId.values()]) this.cancel(s.req.requestId);
+    for (const key of [...this.byKey.keys()]) this.cancel(key);
     while (this.looping) await tick();
   }
 
   get activeCount(): number {
-    return this.byId.size;
+    return this.byKey.size;
   }
 
   private validate(r: GenerateRequest): string | undefined {
@@ -137,7 +139,7 @@ export class GenerationEngine {
       const token = sampleToken(logits.subarray(0, width), s.req, s.rng);
       s.generated++;
       if (s.stop.has(token)) return this.finish(s, 'stop');
-      this.emit(s.req.requestId, { type: 'token', tokenId: token, text: s.detok.push(token), index: s.generated - 1 });
+      this.emit(s.key, { type: 'token', tokenId: token, text: s.detok.push(token), index: s.generated - 1 });
       s.lastToken = token;
       if (s.generated >= s.maxNew || s.seq.length >= this.session.manifest.contextLength) return this.finish(s, 'length');
       return true;
@@ -149,10 +151,10 @@ export class GenerationEngine {
   private finish(s: Sequence, reason: FinishReason, error?: string): false {
     s.seq?.dispose();
     s.seq = undefined;
-    this.byId.delete(s.req.requestId);
+    this.byKey.delete(s.key);
     const ev = done(reason, s.prompt.length, s.generated, error);
     if (s.truncated > 0) ev.truncatedPromptTokens = s.truncated;
-    this.emit(s.req.requestId, ev);
+    this.emit(s.key, ev);
     return false;
   }
 }

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   try {
     session = await CausalLmSession.load(data.modelDir, { intraOpThreads: data.intraOpThreads });
     const tokenizer = ByteLevelBpeTokenizer.fromFile(join(data.modelDir, session.manifest.files.tokenizer));
-    engine = new GenerationEngine(session, tokenizer, (requestId, event) => post({ type: 'event', requestId, event }), data.maxActiveSequences);
+    engine = new GenerationEngine(session, tokenizer, (key, event) => post({ type: 'event', key, event }), data.maxActiveSequences);
   } catch (err) {
     post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
     port.close();
@@ -30,10 +30,10 @@ async function main(): Promise<void> {
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'generate':
-        engine.submit(msg.request);
+        engine.submit(msg.key, msg.request);
         break;
       case 'cancel':
-        engine.cancel(msg.requestId);
+        engine.cancel(msg.key);
         break;
       case 'shutdown':
         void engine

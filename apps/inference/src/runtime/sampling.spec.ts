@@ -48,13 +48,32 @@ describe('sampling', () => {
     expect(h.has(6)).toBe(false); // NaN never sampled
   });
 
+  it('top-p without top-k matches the brute-force nucleus', () => {
+    const rng = new SeededRandom(11);
+    const big = Float32Array.from({ length: 3000 }, () => rng.next() * 6);
+    const order = Array.from(big.keys()).sort((a, b) => big[b] - big[a]);
+    const z = order.reduce((s, i) => s + Math.exp(big[i]), 0);
+    let cum = 0;
+    const nucleus = new Set<number>();
+    for (const i of order) {
+      nucleus.add(i);
+      cum += Math.exp(big[i]) / z;
+      if (cum >= 0.2) break;
+    }
+    const r = new SeededRandom(5);
+    const seen = new Set<number>();
+    for (let i = 0; i < 3000; i++) seen.add(sampleToken(big, { temperature: 1, topK: 0, topP: 0.2 }, r));
+    expect([...seen].every((t) => nucleus.has(t))).toBe(true);
+    expect(seen.size).toBeGreaterThan(nucleus.size * 0.75);
+  });
+
   it('uses a heap for top-k that matches full sorting', () => {
     const rng = new SeededRandom(7);
     const big = Float32Array.from({ length: 5000 }, () => rng.next() * 10);
     const best = Array.from(big.keys()).sort((a, b) => big[b] - big[a]).slice(0, 5);
     const seen = new Set<number>();
     const r = new SeededRandom(3);
-    for (let i = 0; i < 2000; i++) seen.add(sampleToken(big, { temperature: 100, topK: 5, topP: 1 }, r));
+    for (let i = 0; i < 300; i++) seen.add(sampleToken(big, { temperature: 100, topK: 5, topP: 1 }, r));
     expect([...seen].sort((a, b) => a - b)).toEqual(best.sort((a, b) => a - b));
   });
 });

@@ -1,5 +1,9 @@
 /** Token sampling: greedy at temperature 0, else temperature + top-k + top-p with a seeded PRNG. */
 
+// Module-level aliases: global lookups are slow in vm sandboxes (jest) and this is a hot loop.
+const exp = Math.exp;
+const isNaN = Number.isNaN;
+
 export interface SamplingParams {
   /** 0 (or less) = greedy argmax. */
   temperature: number;
@@ -46,24 +50,43 @@ export function sampleToken(logits: ArrayLike<number>, params: SamplingParams, r
   const n = logits.length;
   if (n === 0) throw new Error('cannot sample from empty logits');
   if (!(params.temperature > 0)) return argmax(logits);
-
+  const invT = 1 / params.temperature;
+  const topP = params.topP > 0 && params.topP < 1 ? params.topP : 1;
   const k = params.topK > 0 && params.topK < n ? Math.floor(params.topK) : n;
-  const candidates = k < n ? topKIndices(logits, k) : sortedIndices(logits);
+
+  let candidates: number[];
+  if (k < n) {
+    candidates = topKIndices(logits, k);
+  } else {
+    const maxLogit = logits[argmax(logits)];
+    const weights = new Float64Array(n);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const w = isNaN(logits[i]) ? 0 : exp((logits[i] - maxLogit) * invT);
+      weights[i] = w;
+      sum += w;
+    }
+    // No limits: draw straight from the full distribution, no sorting.
+    if (topP === 1) return draw(weights, sum, rng.next(), (i) => i);
+    // Tokens below (1-p)/n of the mass together hold less than 1-p, so the nucleus never
+    // reaches them: dropping them before the sort is exact and makes the sort small.
+    const floor = ((1 - topP) / n) * sum;
+    candidates = [];
+    for (let i = 0; i < n; i++) if (weights[i] >= floor && weights[i] > 0) candidates.push(i);
+    candidates.sort(byLogitDesc(logits));
+  }
   if (candidates.length === 0) return argmax(logits);
 
   // Softmax over candidates (sorted by logit, descending), stabilised by the max.
-  const invT = 1 / params.temperature;
   const maxLogit = logits[candidates[0]];
   const probs = new Float64Array(candidates.length);
   let sum = 0;
   for (let i = 0; i < candidates.length; i++) {
-    probs[i] = Math.exp((logits[candidates[i]] - maxLogit) * invT);
+    probs[i] = exp((logits[candidates[i]] - maxLogit) * invT);
     sum += probs[i];
   }
-
   // Top-p: the smallest prefix whose mass reaches p (always at least one token).
   let keep = candidates.length;
-  const topP = params.topP > 0 && params.topP < 1 ? params.topP : 1;
   if (topP < 1) {
     let cum = 0;
     for (let i = 0; i < candidates.length; i++) {
@@ -76,23 +99,23 @@ export function sampleToken(logits: ArrayLike<number>, params: SamplingParams, r
   }
   let kept = 0;
   for (let i = 0; i < keep; i++) kept += probs[i];
+  return draw(probs.subarray(0, keep), kept, rng.next(), (i) => candidates[i]);
+}
 
-  let r = rng.next() * kept;
-  for (let i = 0; i < keep; i++) {
-    r -= probs[i];
-    if (r < 0) return candidates[i];
+/** Picks index i with probability weights[i]/total using uniform u in [0,1). */
+function draw(weights: Float64Array, total: number, u: number, toToken: (i: number) => number): number {
+  let r = u * total;
+  let last = 0;
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i] <= 0) continue;
+    last = i;
+    r -= weights[i];
+    if (r < 0) return toToken(i);
   }
-  return candidates[keep - 1];
+  return toToken(last);
 }
 
 const byLogitDesc = (logits: ArrayLike<number>) => (a: number, b: number) => logits[b] - logits[a] || a - b;
-
-/** All finite-or-infinite (non-NaN) indices sorted by logit, descending. */
-function sortedIndices(logits: ArrayLike<number>): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < logits.length; i++) if (!Number.isNaN(logits[i])) idx.push(i);
-  return idx.sort(byLogitDesc(logits));
-}
 
 /** The k largest logits' indices, descending; O(n log k) with a min-heap for big vocabularies. */
 function topKIndices(logits: ArrayLike<number>, k: number): number[] {
@@ -112,7 +135,7 @@ function topKIndices(logits: ArrayLike<number>, k: number): number[] {
     }
   };
   for (let i = 0; i < logits.length; i++) {
-    if (Number.isNaN(logits[i])) continue;
+    if (isNaN(logits[i])) continue;
     if (heap.length < k) {
       heap.push(i);
       for (let j = heap.length - 1; j > 0; ) {

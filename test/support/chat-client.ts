@@ -1,0 +1,63 @@
+import { ClientToServerEvents, ReplyDoneEvent, ReplyTokenEvent, ServerToClientEvents } from '@troupe/domain';
+import { Socket, io } from 'socket.io-client';
+
+export type ChatClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A Socket.IO chat client for tests: connects, records every server event in order. */
+export class ChatClient {
+  readonly events: { event: string; payload: any }[] = [];
+
+  private constructor(readonly socket: ChatClientSocket) {
+    socket.onAny((event, payload) => this.events.push({ event, payload }));
+  }
+
+  static async connect(url: string, name = 'tester'): Promise<ChatClient> {
+    const socket: ChatClientSocket = io(url, { auth: { name }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return new ChatClient(socket);
+  }
+
+  /** Emits an event and waits for its ack; `raw` lets a test send any payload at all. */
+  request<T = any>(event: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
+    return (this.socket as unknown as { timeout(ms: number): { emitWithAck(e: string, p: unknown): Promise<T> } })
+      .timeout(timeoutMs)
+      .emitWithAck(event, payload);
+  }
+
+  /** Resolves with the first recorded or future event matching the predicate. */
+  waitFor<T = any>(event: string, predicate: (payload: T) => boolean = () => true, timeoutMs = 30_000): Promise<T> {
+    const seen = this.events.find((e) => e.event === event && predicate(e.payload));
+    if (seen) return Promise.resolve(seen.payload);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.socket.offAny(listener);
+        reject(new Error(`no ${event} within ${timeoutMs} ms; saw ${this.events.map((e) => e.event).join(', ')}`));
+      }, timeoutMs);
+      const listener = (name: string, payload: T) => {
+        if (name === event && predicate(payload)) {
+          clearTimeout(timer);
+          this.socket.offAny(listener);
+          resolve(payload);
+        }
+      };
+      this.socket.onAny(listener);
+    });
+  }
+
+  tokens(turnId: string, roleId?: string): ReplyTokenEvent[] {
+    return this.events
+      .filter((e) => e.event === 'reply.token' && e.payload.turnId === turnId && (!roleId || e.payload.roleId === roleId))
+      .map((e) => e.payload);
+  }
+
+  replyDone(turnId: string, roleId: string): Promise<ReplyDoneEvent> {
+    return this.waitFor<ReplyDoneEvent>('reply.done', (d) => d.turnId === turnId && d.roleId === roleId);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

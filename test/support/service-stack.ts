@@ -1,0 +1,185 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort } from './free-port';
+import { TEST_REDIS_URL, deleteKeysWithPrefix } from './redis-cleanup';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const SERVICES = ['role-context', 'tool-plugin', 'inference', 'session'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface StackPorts {
+  sessionHttp: number;
+  roleContextHttp: number;
+  roleContextGrpc: number;
+  toolPluginHttp: number;
+  toolPluginGrpc: number;
+  inferenceHttp: number;
+  inferenceGrpc: number;
+}
+
+export interface StackOptions {
+  rolesDir?: string;
+  modelsDir?: string;
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+interface Running {
+  child: ChildProcess;
+  output: string[];
+  exit: Promise<number | null>;
+}
+
+export function mainOf(service: ServiceName): string {
+  const main = join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
+  return main;
+}
+
+/**
+ * The four services as separate Node processes built from dist/, on free ports, against the
+ * real Redis under a key prefix of their own (removed by stop()).
+ */
+export class ServiceStack {
+  readonly prefix = `troupe-test:${randomBytes(4).toString('hex')}:`;
+  private readonly running = new Map<ServiceName, Running>();
+
+  private constructor(
+    readonly ports: StackPorts,
+    private readonly options: StackOptions,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<ServiceStack> {
+    const ports: StackPorts = {
+      sessionHttp: await freePort(),
+      roleContextHttp: await freePort(),
+      roleContextGrpc: await freePort(),
+      toolPluginHttp: await freePort(),
+      toolPluginGrpc: await freePort(),
+      inferenceHttp: await freePort(),
+      inferenceGrpc: await freePort(),
+    };
+    const stack = new ServiceStack(ports, options);
+    try {
+      for (const service of SERVICES) stack.spawn(service);
+      await stack.waitReady('session', 60_000);
+    } catch (e) {
+      await stack.stop();
+      throw e;
+    }
+    return stack;
+  }
+
+  get sessionUrl(): string {
+    return `http://127.0.0.1:${this.ports.sessionHttp}`;
+  }
+
+  httpUrl(service: ServiceName): string {
+    const port = {
+      session: this.ports.sessionHttp,
+      'role-context': this.ports.roleContextHttp,
+      'tool-plugin': this.ports.toolPluginHttp,
+      inference: this.ports.inferenceHttp,
+    }[service];
+    return `http://127.0.0.1:${port}`;
+  }
+
+  grpcAddress(service: Exclude<ServiceName, 'session'>): string {
+    const port = { 'role-context': this.ports.roleContextGrpc, 'tool-plugin': this.ports.toolPluginGrpc, inference: this.ports.inferenceGrpc }[service];
+    return `127.0.0.1:${port}`;
+  }
+
+  env(service: ServiceName): Record<string, string> {
+    const p = this.ports;
+    return {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: this.prefix,
+      LOG_LEVEL: 'info',
+      BIND_HOST: '127.0.0.1',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ROLES_DIR: this.options.rolesDir ?? join(REPO_ROOT, 'roles'),
+      MODELS_DIR: this.options.modelsDir ?? join(REPO_ROOT, 'models'),
+      SESSION_HTTP_PORT: String(p.sessionHttp),
+      ROLE_CONTEXT_HTTP_PORT: String(p.roleContextHttp),
+      ROLE_CONTEXT_GRPC_PORT: String(p.roleContextGrpc),
+      TOOL_PLUGIN_HTTP_PORT: String(p.toolPluginHttp),
+      TOOL_PLUGIN_GRPC_PORT: String(p.toolPluginGrpc),
+      INFERENCE_HTTP_PORT: String(p.inferenceHttp),
+      INFERENCE_GRPC_PORT: String(p.inferenceGrpc),
+      ROLE_CONTEXT_ADDRESS: `127.0.0.1:${p.roleContextGrpc}`,
+      TOOL_PLUGIN_ADDRESS: `127.0.0.1:${p.toolPluginGrpc}`,
+      INFERENCE_ADDRESS: `127.0.0.1:${p.inferenceGrpc}`,
+      ...(this.options.env?.[service] ?? {}),
+    };
+  }
+
+  /** Everything the service printed so far (JSON log lines). */
+  output(service: ServiceName): string[] {
+    return this.running.get(service)?.output ?? [];
+  }
+
+  /** Sends SIGTERM and resolves with the exit code. */
+  async terminate(service: ServiceName): Promise<number | null> {
+    const running = this.running.get(service);
+    if (!running) return null;
+    if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGTERM');
+    const code = await withTimeout(running.exit, 15_000, `${service} did not exit after SIGTERM`).catch(() => {
+      running.child.kill('SIGKILL');
+      return null;
+    });
+    this.running.delete(service);
+    return code;
+  }
+
+  async stop(): Promise<void> {
+    // The session first, so no new turns start while its peers go away.
+    for (const service of [...SERVICES].reverse()) await this.terminate(service);
+    await deleteKeysWithPrefix(this.prefix);
+  }
+
+  async waitReady(service: ServiceName, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const running = this.running.get(service);
+      if (running && running.child.exitCode !== null) {
+        throw new Error(`${service} exited with ${running.child.exitCode}:\n${running.output.slice(-20).join('\n')}`);
+      }
+      try {
+        const res = await fetch(`${this.httpUrl(service)}/health`);
+        last = await res.text();
+        if (res.status === 200) return;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const logs = SERVICES.map((s) => `--- ${s}\n${this.output(s).slice(-10).join('\n')}`).join('\n');
+    throw new Error(`${service} not ready within ${timeoutMs} ms (last: ${last})\n${logs}`);
+  }
+
+  private spawn(service: ServiceName): void {
+    const child = spawn(process.execPath, [mainOf(service)], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ONNXRUNTIME_NODE_INSTALL: 'skip', ...this.env(service) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const collect = (chunk: Buffer) => {
+      output.push(...chunk.toString().split('\n').filter(Boolean));
+      if (output.length > 2000) output.splice(0, output.length - 2000);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    this.running.set(service, { child, output, exit });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
