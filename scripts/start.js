@@ -64,7 +64,7 @@ function startService(name) {
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}${line}\n`));
   }
-  child.on('exit', (code, signal) => {
+  child.on('close', (code, signal) => {
     children.delete(name);
     if (!stopping) {
       say(`${name} exited (${signal ?? code}); stopping the others`);
@@ -92,7 +92,8 @@ async function stop(code) {
   if (stopping) return;
   stopping = true;
   say('stopping…');
-  const exits = [...children.values()].map((c) => new Promise((r) => c.once('exit', r)));
+  // 'close' waits for the child's output to be read to the end, so its last log lines show.
+  const exits = [...children.values()].map((c) => new Promise((r) => c.once('close', r)));
   for (const child of children.values()) child.kill('SIGTERM');
   await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 15_000))]);
   for (const child of children.values()) child.kill('SIGKILL');

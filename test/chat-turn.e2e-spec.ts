@@ -1,11 +1,9 @@
 import { ROLE_CONTEXT_CONTRACT, TOOL_PLUGIN_CONTRACT, roleContext, toolPlugin } from '@troupe/contracts';
 import { ReplyDoneEvent } from '@troupe/domain';
 import { GrpcClient } from '@troupe/grpc';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ChatClient } from './support/chat-client';
-import { REPO_ROOT, SERVICES, ServiceStack } from './support/service-stack';
+import { longTalkerRole, makeRolesDir } from './support/roles-fixture';
+import { SERVICES, ServiceStack } from './support/service-stack';
 
 jest.setTimeout(120_000);
 
@@ -15,7 +13,7 @@ jest.setTimeout(120_000);
  */
 describe('a streamed chat turn through all four services', () => {
   let stack: ServiceStack;
-  let rolesDir: string;
+  let roles: ReturnType<typeof makeRolesDir>;
   let roleContextGrpc: GrpcClient;
   let toolPluginGrpc: GrpcClient;
   const clients: ChatClient[] = [];
@@ -27,21 +25,9 @@ describe('a streamed chat turn through all four services', () => {
   };
 
   beforeAll(async () => {
-    // The repo's roles plus one that talks long enough to be cancelled mid-reply.
-    rolesDir = mkdtempSync(join(tmpdir(), 'troupe-roles-'));
-    cpSync(join(REPO_ROOT, 'roles'), rolesDir, { recursive: true });
-    writeFileSync(
-      join(rolesDir, 'long-talker.json'),
-      JSON.stringify({
-        id: 'long-talker',
-        name: 'Long Talker',
-        persona: 'You never stop talking.',
-        model: 'tiny-decoder',
-        generation: { maxNewTokens: 180, temperature: 1, topK: 0, topP: 1 },
-      }),
-    );
-    writeFileSync(join(rolesDir, 'broken.json'), '{"id": "Broken Role"}');
-    stack = await ServiceStack.start({ rolesDir });
+    // The repo's roles, one that talks long enough to be cancelled mid-reply, and a broken file.
+    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(180), 'broken.json': '{"id": "Broken Role"}' });
+    stack = await ServiceStack.start({ rolesDir: roles.dir });
     roleContextGrpc = new GrpcClient(ROLE_CONTEXT_CONTRACT, stack.grpcAddress('role-context'), 5000);
     toolPluginGrpc = new GrpcClient(TOOL_PLUGIN_CONTRACT, stack.grpcAddress('tool-plugin'), 5000);
   });
@@ -51,7 +37,7 @@ describe('a streamed chat turn through all four services', () => {
     roleContextGrpc?.close();
     toolPluginGrpc?.close();
     await stack?.stop();
-    rmSync(rolesDir, { recursive: true, force: true });
+    roles?.remove();
   });
 
   async function sendAndWait(client: ChatClient, sessionId: string, text: string, roleId: string) {

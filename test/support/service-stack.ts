@@ -128,7 +128,6 @@ export class ServiceStack {
       running.child.kill('SIGKILL');
       return null;
     });
-    this.running.delete(service);
     return code;
   }
 
@@ -172,7 +171,8 @@ export class ServiceStack {
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close' (not 'exit') so everything the process printed has been read.
+    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     this.running.set(service, { child, output, exit });
   }
 }

@@ -1,0 +1,23 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './service-stack';
+
+/** A roles folder for one test: the repo's roles plus extra files (objects, or raw text). */
+export function makeRolesDir(extra: Record<string, object | string> = {}): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-roles-'));
+  cpSync(join(REPO_ROOT, 'roles'), dir, { recursive: true });
+  for (const [file, content] of Object.entries(extra)) {
+    writeFileSync(join(dir, file), typeof content === 'string' ? content : JSON.stringify(content));
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A role that talks until its token limit, so a test can act while it is still answering. */
+export const longTalkerRole = (maxNewTokens: number) => ({
+  id: 'long-talker',
+  name: 'Long Talker',
+  persona: 'You never stop talking.',
+  model: 'tiny-decoder',
+  generation: { maxNewTokens, temperature: 1, topK: 0, topP: 1 },
+});
