@@ -41,6 +41,11 @@ export class GenerationController implements inference.InferenceServiceControlle
     return { models: this.models.list() };
   }
 
+  /** Embedding models arrive with the inference issue; until then callers fall back. */
+  embed(): inference.EmbedResponse {
+    throw grpcError(status.UNIMPLEMENTED, 'no embedding model is served yet');
+  }
+
   countTokens(request: inference.CountTokensRequest): inference.CountTokensResponse {
     try {
       return { counts: this.generation.countTokens(request.model, request.texts ?? []) };

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { roleContext } from '@troupe/contracts';
-import { notFound, validateGrpcRequest } from '@troupe/grpc';
+import { GrpcStatus, grpcError, notFound, validateGrpcRequest } from '@troupe/grpc';
 import { ContextService, RoleNotFoundError } from '../context/context.service';
 import { HistoryRepository } from '../history/history.repository';
 import { RolesService } from '../roles/roles.service';
@@ -47,5 +47,18 @@ export class RoleContextController implements roleContext.RoleContextServiceCont
       if (e instanceof RoleNotFoundError) throw notFound(e.message);
       throw e;
     }
+  }
+
+  // Memory blocks arrive with the role-context issue.
+  listMemoryBlocks(): roleContext.ListMemoryBlocksResponse {
+    throw grpcError(GrpcStatus.UNIMPLEMENTED, 'memory blocks are not implemented yet');
+  }
+
+  getMemoryBlock(): roleContext.GetMemoryBlockResponse {
+    throw grpcError(GrpcStatus.UNIMPLEMENTED, 'memory blocks are not implemented yet');
+  }
+
+  putMemoryBlock(): roleContext.PutMemoryBlockResponse {
+    throw grpcError(GrpcStatus.UNIMPLEMENTED, 'memory blocks are not implemented yet');
   }
 }

@@ -84,6 +84,22 @@ export interface CountTokensResponse {
   counts: number[];
 }
 
+export interface EmbedRequest {
+  /** Empty means the service's default embedding model. */
+  model: string;
+  texts: string[];
+}
+
+export interface Embedding {
+  values: number[];
+}
+
+export interface EmbedResponse {
+  embeddings: Embedding[];
+  model: string;
+  dimensions: number;
+}
+
 export interface InferenceServiceClient {
   /**
    * Streams one completion token by token; the last chunk carries `done`.
@@ -95,6 +111,10 @@ export interface InferenceServiceClient {
   listModels(request: ListModelsRequest, metadata?: Metadata): Observable<ListModelsResponse>;
 
   countTokens(request: CountTokensRequest, metadata?: Metadata): Observable<CountTokensResponse>;
+
+  /** Vectors for texts from an `embedding` model (dynamically batched). */
+
+  embed(request: EmbedRequest, metadata?: Metadata): Observable<EmbedResponse>;
 }
 
 export interface InferenceServiceController {
@@ -114,11 +134,15 @@ export interface InferenceServiceController {
     request: CountTokensRequest,
     metadata?: Metadata,
   ): Promise<CountTokensResponse> | Observable<CountTokensResponse> | CountTokensResponse;
+
+  /** Vectors for texts from an `embedding` model (dynamically batched). */
+
+  embed(request: EmbedRequest, metadata?: Metadata): Promise<EmbedResponse> | Observable<EmbedResponse> | EmbedResponse;
 }
 
 export function InferenceServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["generate", "listModels", "countTokens"];
+    const grpcMethods: string[] = ["generate", "listModels", "countTokens", "embed"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("InferenceService", method)(constructor.prototype[method], method, descriptor);

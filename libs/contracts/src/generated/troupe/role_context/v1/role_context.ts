@@ -93,6 +93,53 @@ export interface AssembleContextResponse {
   historyEntries: number;
 }
 
+export interface MemoryBlock {
+  name: string;
+  /** "role" (one role), "user" (one role and one person) or "shared" (every role that lists it). */
+  scope: string;
+  text: string;
+  /** Largest text allowed, in characters. */
+  limit: number;
+  version: number;
+  /** Milliseconds since the epoch, as a decimal string. */
+  updatedAt: string;
+}
+
+export interface ListMemoryBlocksRequest {
+  roleId: string;
+  /** The person, for "user"-scoped blocks; empty for none. */
+  userId: string;
+}
+
+export interface ListMemoryBlocksResponse {
+  blocks: MemoryBlock[];
+}
+
+export interface GetMemoryBlockRequest {
+  roleId: string;
+  userId: string;
+  name: string;
+}
+
+export interface GetMemoryBlockResponse {
+  block: MemoryBlock | undefined;
+}
+
+export interface PutMemoryBlockRequest {
+  roleId: string;
+  userId: string;
+  name: string;
+  text: string;
+  /** "replace" (default) or "append". */
+  mode: string;
+  /** When non-zero, the write fails unless the block is at this version. */
+  expectedVersion: number;
+}
+
+export interface PutMemoryBlockResponse {
+  block: MemoryBlock | undefined;
+}
+
 export interface RoleContextServiceClient {
   getRole(request: GetRoleRequest, metadata?: Metadata): Observable<GetRoleResponse>;
 
@@ -107,6 +154,14 @@ export interface RoleContextServiceClient {
   /** Persona plus as much recent history as the role's window allows, ready for the model. */
 
   assembleContext(request: AssembleContextRequest, metadata?: Metadata): Observable<AssembleContextResponse>;
+
+  /** Memory blocks: named, size-limited text a role always sees and can edit through tools. */
+
+  listMemoryBlocks(request: ListMemoryBlocksRequest, metadata?: Metadata): Observable<ListMemoryBlocksResponse>;
+
+  getMemoryBlock(request: GetMemoryBlockRequest, metadata?: Metadata): Observable<GetMemoryBlockResponse>;
+
+  putMemoryBlock(request: PutMemoryBlockRequest, metadata?: Metadata): Observable<PutMemoryBlockResponse>;
 }
 
 export interface RoleContextServiceController {
@@ -138,11 +193,37 @@ export interface RoleContextServiceController {
     request: AssembleContextRequest,
     metadata?: Metadata,
   ): Promise<AssembleContextResponse> | Observable<AssembleContextResponse> | AssembleContextResponse;
+
+  /** Memory blocks: named, size-limited text a role always sees and can edit through tools. */
+
+  listMemoryBlocks(
+    request: ListMemoryBlocksRequest,
+    metadata?: Metadata,
+  ): Promise<ListMemoryBlocksResponse> | Observable<ListMemoryBlocksResponse> | ListMemoryBlocksResponse;
+
+  getMemoryBlock(
+    request: GetMemoryBlockRequest,
+    metadata?: Metadata,
+  ): Promise<GetMemoryBlockResponse> | Observable<GetMemoryBlockResponse> | GetMemoryBlockResponse;
+
+  putMemoryBlock(
+    request: PutMemoryBlockRequest,
+    metadata?: Metadata,
+  ): Promise<PutMemoryBlockResponse> | Observable<PutMemoryBlockResponse> | PutMemoryBlockResponse;
 }
 
 export function RoleContextServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["getRole", "listRoles", "appendHistory", "getHistory", "assembleContext"];
+    const grpcMethods: string[] = [
+      "getRole",
+      "listRoles",
+      "appendHistory",
+      "getHistory",
+      "assembleContext",
+      "listMemoryBlocks",
+      "getMemoryBlock",
+      "putMemoryBlock",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("RoleContextService", method)(constructor.prototype[method], method, descriptor);
