@@ -44,6 +44,7 @@ export function mainOf(service: ServiceName): string {
 export class ServiceStack {
   readonly prefix = `troupe-test:${randomBytes(4).toString('hex')}:`;
   private readonly running = new Map<ServiceName, Running>();
+  private readonly extraInstances: ChildProcess[] = [];
 
   private constructor(
     readonly ports: StackPorts,
@@ -114,6 +115,41 @@ export class ServiceStack {
     };
   }
 
+  /**
+   * Starts one more `session` process against the same Redis prefix and peers (another
+   * instance behind a balancer); returns its URL and a way to stop it.
+   */
+  async addSessionInstance(): Promise<{ url: string; output: string[]; terminate(): Promise<number | null> }> {
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, [mainOf('session')], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...this.env('session'), SESSION_HTTP_PORT: String(httpPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const collect = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    this.extraInstances.push(child);
+    const url = `http://127.0.0.1:${httpPort}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
+      if (ok) break;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`extra session instance not ready:\n${output.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return {
+      url,
+      output,
+      terminate: async () => {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        return exit;
+      },
+    };
+  }
+
   /** Everything the service printed so far (JSON log lines). */
   output(service: ServiceName): string[] {
     return this.running.get(service)?.output ?? [];
@@ -132,6 +168,7 @@ export class ServiceStack {
   }
 
   async stop(): Promise<void> {
+    for (const child of this.extraInstances) if (child.exitCode === null) child.kill('SIGTERM');
     // The session first, so no new turns start while its peers go away.
     for (const service of [...SERVICES].reverse()) await this.terminate(service);
     await deleteKeysWithPrefix(this.prefix);

@@ -3,7 +3,7 @@ import { coreModules } from '@troupe/bootstrap';
 import { Logger } from '@troupe/logging';
 import { ChatModule } from './chat/chat.module';
 import { PeersModule } from './peers/peers.module';
-import { RoomsModule } from './rooms/rooms.module';
+import { EventsModule } from './events/events.module';
 import { SessionConfig } from './session.config';
 import { WebModule } from './web/web.module';
 
@@ -12,7 +12,7 @@ export class AppModule {
   static register(config: SessionConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('session', config, logger), PeersModule, RoomsModule, ChatModule, WebModule],
+      imports: [...coreModules('session', config, logger), PeersModule, EventsModule, ChatModule, WebModule],
     };
   }
 }

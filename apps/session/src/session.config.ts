@@ -48,6 +48,27 @@ export class SessionConfig extends BaseServiceConfig {
   @Min(60)
   SESSION_TTL_SECONDS = 7 * 24 * 3600;
 
+  /** Events kept per session for replay after a reconnect (older ones are trimmed). */
+  @IsInt()
+  @Min(100)
+  @Max(10_000_000)
+  EVENT_LOG_MAX_EVENTS = 10_000;
+
+  /**
+   * Events waiting in memory for one client; past it the client is held back and caught up
+   * from the event log once it drains (see SLOW_CLIENT_TIMEOUT_MS).
+   */
+  @IsInt()
+  @Min(10)
+  @Max(1_000_000)
+  MAX_PENDING_PACKETS = 2_000;
+
+  /** How long a client over MAX_PENDING_PACKETS may take to drain before it is disconnected. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SLOW_CLIENT_TIMEOUT_MS = 10_000;
+
   /** Allowed CORS origin of the chat socket ("*" for any). */
   @IsString()
   @MinLength(1)

@@ -10,6 +10,8 @@ export type ChatErrorCode =
   | 'UNKNOWN_SESSION'
   | 'NOT_IN_SESSION'
   | 'UPSTREAM_UNAVAILABLE'
+  | 'RESUME_GAP'
+  | 'SLOW_CONSUMER'
   | 'INTERNAL';
 
 export interface ChatError {
@@ -35,6 +37,11 @@ export interface SessionOpenPayload {
 }
 export interface SessionJoinPayload {
   sessionId: string;
+  /**
+   * The last sequence number this client saw: everything after it is replayed, then the live
+   * stream follows. Omitted means "from now on".
+   */
+  lastSeq?: number;
 }
 export interface MessageSendPayload {
   sessionId: string;
@@ -49,6 +56,13 @@ export interface ReplyCancelPayload {
 export interface SessionInfo {
   sessionId: string;
   roles: RoleSummary[];
+  /** The session's newest sequence number when the ack was sent (events up to it were delivered). */
+  lastSeq: number;
+}
+
+/** Every event of a session carries its per-session sequence number. */
+interface Sequenced {
+  seq: number;
 }
 
 export interface ClientToServerEvents {
@@ -58,21 +72,21 @@ export interface ClientToServerEvents {
   'reply.cancel': (payload: ReplyCancelPayload, ack: (response: Ack<{ cancelled: number }>) => void) => void;
 }
 
-export interface UserMessageEvent {
+export interface UserMessageEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   author: string;
   text: string;
 }
 
-export interface ReplyStartEvent {
+export interface ReplyStartEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   roleId: string;
   roleName: string;
 }
 
-export interface ReplyTokenEvent {
+export interface ReplyTokenEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   roleId: string;
@@ -86,7 +100,7 @@ export interface TokenUsage {
   completionTokens: number;
 }
 
-export interface ReplyDoneEvent {
+export interface ReplyDoneEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   roleId: string;
@@ -103,5 +117,8 @@ export interface ServerToClientEvents {
   'reply.start': (event: ReplyStartEvent) => void;
   'reply.token': (event: ReplyTokenEvent) => void;
   'reply.done': (event: ReplyDoneEvent) => void;
-  'chat.error': (error: ChatError) => void;
+  'chat.error': (error: ChatError & Partial<Sequenced>) => void;
 }
+
+/** An event's payload as the director publishes it (the log assigns `seq`). */
+export type SessionEventPayload<E extends keyof ServerToClientEvents> = Omit<Parameters<ServerToClientEvents[E]>[0], 'seq'>;

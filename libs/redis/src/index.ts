@@ -1,2 +1,3 @@
 export * from './redis.module';
 export { default as Redis } from 'ioredis';
+export * from './redis-subscriber';

@@ -3,7 +3,7 @@ import {
   ConnectedSocket,
   MessageBody,
   OnGatewayConnection,
-  OnGatewayInit,
+  OnGatewayDisconnect,
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
@@ -12,9 +12,10 @@ import { GrpcCallError } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { randomUUID } from 'node:crypto';
-import type { Server, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { DirectorService } from '../director/director.service';
-import { RoomBroadcaster, sessionRoom } from '../rooms/room-broadcaster';
+import { DeliveryTarget } from '../events/event-delivery';
+import { SessionEventsService } from '../events/session-events.service';
 import { SessionConfig } from '../session.config';
 import { ChatSession } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
@@ -28,22 +29,18 @@ const PERSON_NAME = /^[\p{L}\p{N} _.-]{1,40}$/u;
 
 /** The chat protocol (docs/chat-protocol.md): validates each event and hands it to a service. */
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
-  private readonly events;
+export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
+  private readonly eventCounter;
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly director: DirectorService,
-    private readonly broadcaster: RoomBroadcaster,
+    private readonly events: SessionEventsService,
     private readonly config: SessionConfig,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
-    this.events = metrics.counter('troupe_socket_events_total', 'Chat events received, by event and outcome', ['event', 'outcome']);
-  }
-
-  afterInit(server: Server): void {
-    this.broadcaster.attach(server);
+    this.eventCounter = metrics.counter('troupe_socket_events_total', 'Chat events received, by event and outcome', ['event', 'outcome']);
   }
 
   handleConnection(socket: ChatSocket): void {
@@ -51,23 +48,31 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     socket.data.person = typeof name === 'string' && PERSON_NAME.test(name) ? name : 'guest';
   }
 
+  handleDisconnect(socket: ChatSocket): void {
+    this.events.detach(socket.id);
+  }
+
   @SubscribeMessage('session.open')
   openSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
     return this.handle(socket, 'session.open', async () => {
       const { roles } = validateChatPayload(SessionOpenDto, payload, this.config.MAX_EVENT_BYTES);
       const session = await this.sessions.open(roles, socket.data.person);
-      await socket.join(sessionRoom(session.id));
-      return info(session);
+      await this.events.attach(deliveryTarget(socket), session.id, 0);
+      return info(session, await this.events.lastSeq(session.id));
     });
   }
 
   @SubscribeMessage('session.join')
   joinSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
     return this.handle(socket, 'session.join', async () => {
-      const { sessionId } = validateChatPayload(SessionJoinDto, payload, this.config.MAX_EVENT_BYTES);
+      const { sessionId, lastSeq } = validateChatPayload(SessionJoinDto, payload, this.config.MAX_EVENT_BYTES);
       const session = await this.sessions.get(sessionId);
-      await socket.join(sessionRoom(session.id));
-      return info(session);
+      const newest = await this.events.lastSeq(session.id);
+      if (lastSeq !== undefined && lastSeq > newest) {
+        throw new ChatException('INVALID_PAYLOAD', `lastSeq ${lastSeq} is ahead of the session (${newest})`, 'lastSeq');
+      }
+      await this.events.attach(deliveryTarget(socket), session.id, lastSeq ?? newest);
+      return info(session, await this.events.lastSeq(session.id));
     });
   }
 
@@ -78,7 +83,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
       const session = await this.sessions.get(sessionId);
       this.requireMember(socket, sessionId);
       const turnId = randomUUID();
-      this.broadcaster.emit(sessionId, 'message.user', { sessionId, turnId, author: socket.data.person, text });
+      this.events.publish(sessionId, 'message.user', { sessionId, turnId, author: socket.data.person, text });
       void this.director.enqueue({ sessionId, turnId, author: socket.data.person, text, roles: session.roles });
       return { turnId };
     });
@@ -94,7 +99,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   private requireMember(socket: ChatSocket, sessionId: string): void {
-    if (!socket.rooms.has(sessionRoom(sessionId))) {
+    if (!this.events.isMember(socket.id, sessionId)) {
       throw new ChatException('NOT_IN_SESSION', 'open or join the session first', 'sessionId');
     }
   }
@@ -103,7 +108,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   private async handle<T extends object>(socket: ChatSocket, event: string, fn: () => Promise<T>): Promise<Ack<T>> {
     try {
       const result = await fn();
-      this.events.inc({ event, outcome: 'ok' });
+      this.eventCounter.inc({ event, outcome: 'ok' });
       return { ok: true, ...result };
     } catch (e) {
       const error =
@@ -113,13 +118,39 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
             ? { code: 'UPSTREAM_UNAVAILABLE' as const, message: e.message, event }
             : { code: 'INTERNAL' as const, message: 'internal error', event };
       if (!(e instanceof ChatException)) this.logger.error({ err: e, event }, 'chat event failed');
-      this.events.inc({ event, outcome: error.code });
+      this.eventCounter.inc({ event, outcome: error.code });
       socket.emit('chat.error', error);
       return { ok: false, error };
     }
   }
 }
 
-function info(session: ChatSession): SessionInfo {
-  return { sessionId: session.id, roles: session.roles };
+function info(session: ChatSession, lastSeq: number): SessionInfo {
+  return { sessionId: session.id, roles: session.roles, lastSeq };
+}
+
+/** A socket as event delivery sees it: emit, its unsent backlog, and how to drop it. */
+function deliveryTarget(socket: ChatSocket): DeliveryTarget {
+  return {
+    id: socket.id,
+    emit: (event, payload) => (socket.emit as (e: string, p: object) => void)(event, payload),
+    // engine.io's queue of packets not yet handed to the transport (private in its typings).
+    pendingPackets: () => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length,
+    waitForDrain: (timeoutMs) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          socket.conn.off('drain', onDrain);
+          resolve(false);
+        }, timeoutMs);
+        const onDrain = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        socket.conn.once('drain', onDrain);
+      }),
+    dropAsSlow: (reason) => {
+      socket.emit('chat.error', { code: 'SLOW_CONSUMER', message: `${reason}; reconnect and resume from your last seq` });
+      socket.disconnect(true);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { APP_LOGGER, Logger, withLogContext } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { InferenceClient } from '../peers/inference.client';
 import { RoleContextClient } from '../peers/role-context.client';
-import { RoomBroadcaster } from '../rooms/room-broadcaster';
+import { SessionEventsService } from '../events/session-events.service';
 import { Turn, TurnRunner } from './turn-runner';
 
 function describeError(e: unknown): ChatError {
@@ -30,7 +30,7 @@ export class DirectorService implements OnApplicationShutdown {
   constructor(
     roleContext: RoleContextClient,
     inference: InferenceClient,
-    private readonly broadcaster: RoomBroadcaster,
+    private readonly events: SessionEventsService,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
@@ -39,7 +39,7 @@ export class DirectorService implements OnApplicationShutdown {
         appendHistory: (r) => roleContext.appendHistory(r),
         assembleContext: (r) => roleContext.assembleContext(r),
         generate: (r, signal) => inference.generate(r, { signal }),
-        emit: (sessionId, event, payload) => broadcaster.emit(sessionId, event, payload),
+        emit: (sessionId, event, payload) => events.publish(sessionId, event, payload),
       },
       describeError,
     );
@@ -89,7 +89,7 @@ export class DirectorService implements OnApplicationShutdown {
     } catch (e) {
       this.turnDuration.observe({ outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.logger.error({ err: e, sessionId: turn.sessionId, turnId: turn.turnId }, 'turn failed');
-      this.broadcaster.emit(turn.sessionId, 'chat.error', { ...describeError(e), event: 'message.send' });
+      this.events.publish(turn.sessionId, 'chat.error', { ...describeError(e), event: 'message.send' });
     } finally {
       this.running.delete(turn.turnId);
     }

@@ -1,12 +1,12 @@
 import { inference, roleContext } from '@troupe/contracts';
-import { ChatError, ReplyDoneEvent, RoleSummary, ServerToClientEvents } from '@troupe/domain';
+import { ChatError, RoleSummary, ServerToClientEvents, SessionEventPayload } from '@troupe/domain';
 
 /** What a turn needs from the rest of the system; Nest wires the real gRPC clients in. */
 export interface TurnPorts {
   appendHistory(request: roleContext.AppendHistoryRequest): Promise<unknown>;
   assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse>;
   generate(request: inference.GenerateRequest, signal: AbortSignal): AsyncIterable<inference.GenerateResponse>;
-  emit<E extends keyof ServerToClientEvents>(sessionId: string, event: E, payload: Parameters<ServerToClientEvents[E]>[0]): void;
+  emit<E extends keyof ServerToClientEvents>(sessionId: string, event: E, payload: SessionEventPayload<E>): void;
 }
 
 export interface Turn {
@@ -28,12 +28,12 @@ export class TurnRunner {
     private readonly describeError: (e: unknown) => ChatError,
   ) {}
 
-  async run(turn: Turn, signal: AbortSignal): Promise<ReplyDoneEvent[]> {
+  async run(turn: Turn, signal: AbortSignal): Promise<SessionEventPayload<'reply.done'>[]> {
     await this.ports.appendHistory({
       sessionId: turn.sessionId,
       entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId: turn.turnId, createdAt: '' },
     });
-    const replies: ReplyDoneEvent[] = [];
+    const replies: SessionEventPayload<'reply.done'>[] = [];
     for (const role of turn.roles) {
       if (signal.aborted) break;
       const reply = await this.reply(turn, role, signal);
@@ -43,7 +43,7 @@ export class TurnRunner {
     return replies;
   }
 
-  private async reply(turn: Turn, role: RoleSummary, signal: AbortSignal): Promise<ReplyDoneEvent> {
+  private async reply(turn: Turn, role: RoleSummary, signal: AbortSignal): Promise<SessionEventPayload<'reply.done'>> {
     const { sessionId, turnId } = turn;
     this.ports.emit(sessionId, 'reply.start', { sessionId, turnId, roleId: role.id, roleName: role.name });
     let text = '';
@@ -87,7 +87,7 @@ export class TurnRunner {
         entry: { id: '', speakerKind: 'role', speaker: role.id, text, tokenCount: usage.completionTokens, turnId, createdAt: '' },
       });
     }
-    const event: ReplyDoneEvent = { sessionId, turnId, roleId: role.id, roleName: role.name, text, usage, finishReason, ...(error ? { error } : {}) };
+    const event: SessionEventPayload<'reply.done'> = { sessionId, turnId, roleId: role.id, roleName: role.name, text, usage, finishReason, ...(error ? { error } : {}) };
     this.ports.emit(sessionId, 'reply.done', event);
     return event;
   }

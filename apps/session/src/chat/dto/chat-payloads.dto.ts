@@ -1,4 +1,4 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ROLE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -14,6 +14,11 @@ export class SessionOpenDto {
 export class SessionJoinDto {
   @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
   sessionId!: string;
+
+  @IsOptional()
+  @IsInt({ message: 'lastSeq must be an integer' })
+  @Min(0)
+  lastSeq?: number;
 }
 
 export class MessageSendDto {

@@ -1,0 +1,75 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ServerToClientEvents, SessionEventPayload } from '@troupe/domain';
+import { APP_LOGGER, Logger } from '@troupe/logging';
+import { REDIS, Redis, RedisSubscriber } from '@troupe/redis';
+import { SessionConfig } from '../session.config';
+import { DeliveryTarget, EventDelivery } from './event-delivery';
+import { LoggedEvent, SessionEventLog } from './session-event-log';
+
+/**
+ * Publishing into a session's event log, and delivering the log to this instance's clients.
+ * The director only publishes; the gateway attaches and detaches sockets.
+ */
+@Injectable()
+export class SessionEventsService implements OnApplicationShutdown {
+  private readonly subscriber: RedisSubscriber;
+  private readonly delivery: EventDelivery;
+  private readonly listeners = new Map<string, (message: string) => void>();
+
+  constructor(
+    private readonly log: SessionEventLog,
+    @Inject(REDIS) redis: Redis,
+    config: SessionConfig,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {
+    this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
+    this.delivery = new EventDelivery(
+      {
+        range: (sessionId, after, upTo, count) => this.log.range(sessionId, after, upTo, count),
+        subscribe: (sessionId, onEvent) => this.subscribe(sessionId, onEvent),
+        unsubscribe: (sessionId) => this.unsubscribe(sessionId),
+      },
+      config.MAX_PENDING_PACKETS,
+      config.SLOW_CLIENT_TIMEOUT_MS,
+      (e) => this.logger.error({ err: e }, 'event delivery failed'),
+    );
+  }
+
+  /** Appends to the log (and so to every client of the session, on every instance). */
+  publish<E extends keyof ServerToClientEvents>(sessionId: string, event: E, payload: SessionEventPayload<E>): void {
+    this.log.append(sessionId, event, payload).catch((e) => this.logger.error({ err: e, sessionId, event }, 'event not logged'));
+  }
+
+  lastSeq(sessionId: string): Promise<number> {
+    return this.log.lastSeq(sessionId);
+  }
+
+  attach(target: DeliveryTarget, sessionId: string, fromSeq: number): Promise<void> {
+    return this.delivery.attach(target, sessionId, fromSeq);
+  }
+
+  detach(targetId: string): void {
+    this.delivery.detach(targetId);
+  }
+
+  isMember(targetId: string, sessionId: string): boolean {
+    return this.delivery.isMember(targetId, sessionId);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscriber.close();
+  }
+
+  private async subscribe(sessionId: string, onEvent: (event: LoggedEvent) => void): Promise<void> {
+    const listener = (message: string) => onEvent(JSON.parse(message) as LoggedEvent);
+    this.listeners.set(sessionId, listener);
+    await this.subscriber.subscribe(this.log.channel(sessionId), listener);
+  }
+
+  private async unsubscribe(sessionId: string): Promise<void> {
+    const listener = this.listeners.get(sessionId);
+    if (!listener) return;
+    this.listeners.delete(sessionId);
+    await this.subscriber.unsubscribe(this.log.channel(sessionId), listener);
+  }
+}
