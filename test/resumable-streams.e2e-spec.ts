@@ -71,8 +71,10 @@ describe('resumable streams across session instances', () => {
 
     // And the live stream continues on the new instance.
     const next = await back.request('message.send', { sessionId, text: 'More.' });
-    const nextDone: ReplyDoneEvent = await back.replyDone(next.turnId, 'long-talker');
-    expect(nextDone.seq).toBe(Math.max(...seqsOf(back, sessionId)));
+    const nextEnd = await back.turnEnd(next.turnId);
+    expect(nextEnd.seq).toBe(Math.max(...seqsOf(back, sessionId)));
+    const everything = seqsOf(back, sessionId);
+    expect(everything).toEqual(everything.map((_, i) => i + lastSeq + 1));
   });
 
   it('shows one turn to people connected to different instances, in the same order', async () => {
@@ -81,8 +83,8 @@ describe('resumable streams across session instances', () => {
     const { sessionId } = await ada.request('session.open', { roles: ['narrator', 'critic'] });
     expect(await bob.request('session.join', { sessionId, lastSeq: 0 })).toMatchObject({ ok: true });
     const ack = await bob.request('message.send', { sessionId, text: 'Hello from the other instance.' });
-    await ada.replyDone(ack.turnId, 'critic');
-    await bob.replyDone(ack.turnId, 'critic');
+    await ada.turnEnd(ack.turnId);
+    await bob.turnEnd(ack.turnId);
     const strip = (c: ChatClient) => c.events.filter((e) => e.payload?.sessionId === sessionId).map((e) => [e.event, e.payload.seq, e.payload.text]);
     expect(strip(bob)).toEqual(strip(ada));
   });
@@ -91,7 +93,7 @@ describe('resumable streams across session instances', () => {
     const ada = await connect(stack.sessionUrl, 'ada');
     const { sessionId } = await ada.request('session.open', { roles: ['narrator'] });
     const ack = await ada.request('message.send', { sessionId, text: 'One.' });
-    const done: ReplyDoneEvent = await ada.replyDone(ack.turnId, 'narrator');
+    const done = await ada.turnEnd(ack.turnId);
     const late = await connect(second.url, 'late');
     await expect(late.request('session.join', { sessionId, lastSeq: done.seq + 5 })).resolves.toMatchObject({
       ok: false,
@@ -110,7 +112,7 @@ describe('resumable streams across session instances', () => {
 
     // The stalled client never polls again while a 150-token reply streams.
     const ack = await ada.request('message.send', { sessionId, text: 'Go on.' });
-    const done: ReplyDoneEvent = await ada.replyDone(ack.turnId, 'long-talker');
+    const done = await ada.turnEnd(ack.turnId);
     expect(seqsOf(ada, sessionId)).toEqual(Array.from({ length: done.seq }, (_, i) => i + 1));
 
     // Its backlog passed the bound and did not drain within SLOW_CLIENT_TIMEOUT_MS (1.5 s):
@@ -126,7 +128,7 @@ describe('resumable streams across session instances', () => {
     const back = await connect(second.url, 'stalled');
     await back.request('session.join', { sessionId, lastSeq: 0 });
     // A replay longer than the bound goes out in bursts as the socket drains.
-    await back.waitFor('reply.done', (d: ReplyDoneEvent) => d.seq === done.seq);
+    await back.turnEnd(ack.turnId);
     expect(seqsOf(back, sessionId)).toEqual(Array.from({ length: done.seq }, (_, i) => i + 1));
   });
 });

@@ -1,4 +1,4 @@
-import { ClientToServerEvents, ReplyDoneEvent, ReplyTokenEvent, ServerToClientEvents } from '@troupe/domain';
+import { ClientToServerEvents, ReplyDoneEvent, ReplyTokenEvent, ServerToClientEvents, TurnEndEvent } from '@troupe/domain';
 import { Socket, io } from 'socket.io-client';
 
 export type ChatClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -55,6 +55,10 @@ export class ChatClient {
 
   replyDone(turnId: string, roleId: string): Promise<ReplyDoneEvent> {
     return this.waitFor<ReplyDoneEvent>('reply.done', (d) => d.turnId === turnId && d.roleId === roleId);
+  }
+
+  turnEnd(turnId: string): Promise<TurnEndEvent> {
+    return this.waitFor<TurnEndEvent>('turn.end', (e) => e.turnId === turnId);
   }
 
   close(): void {

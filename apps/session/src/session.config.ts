@@ -69,6 +69,16 @@ export class SessionConfig extends BaseServiceConfig {
   @Max(600_000)
   SLOW_CLIENT_TIMEOUT_MS = 10_000;
 
+  /** Tokens all roles of one session may generate per hour (a guard against runaway role chatter). */
+  @IsInt()
+  @Min(1)
+  SESSION_TOKENS_PER_HOUR = 200_000;
+
+  /** Tool calls one session may make per hour. */
+  @IsInt()
+  @Min(1)
+  SESSION_TOOL_CALLS_PER_HOUR = 500;
+
   /** Allowed CORS origin of the chat socket ("*" for any). */
   @IsString()
   @MinLength(1)

@@ -11,6 +11,7 @@ export type ChatErrorCode =
   | 'NOT_IN_SESSION'
   | 'UPSTREAM_UNAVAILABLE'
   | 'RESUME_GAP'
+  | 'BUSY'
   | 'SLOW_CONSUMER'
   | 'INTERNAL';
 
@@ -31,9 +32,31 @@ export interface RoleSummary {
   version: number;
 }
 
+/** Who speaks after a person's message. */
+export type TurnPolicy = 'single' | 'round-robin' | 'selector' | 'handoff';
+/** What happens when a person writes while roles are still answering. */
+export type ConcurrentInputPolicy = 'enqueue' | 'reject' | 'interrupt' | 'rollback';
+
+export interface SessionPolicy {
+  turnPolicy: TurnPolicy;
+  concurrentInput: ConcurrentInputPolicy;
+  /** Role replies per person's message (round-robin cycles through the cast up to this). */
+  maxTurnsPerMessage: number;
+  /** Tool calls one role may make within one reply. */
+  maxToolCallsPerTurn: number;
+  /** A reply containing one of these ends the turn. */
+  terminationPhrases: string[];
+  /** Completion tokens all roles may spend answering one message. */
+  tokenBudget: number;
+  /** For `selector`: the role that picks the next speaker (empty: the first role's model picks). */
+  moderator: string;
+}
+
 export interface SessionOpenPayload {
   /** Role ids of the cast, in speaking order. */
   roles: string[];
+  /** Any subset; the rest take their defaults. */
+  policy?: Partial<SessionPolicy>;
 }
 export interface SessionJoinPayload {
   sessionId: string;
@@ -56,6 +79,7 @@ export interface ReplyCancelPayload {
 export interface SessionInfo {
   sessionId: string;
   roles: RoleSummary[];
+  policy: SessionPolicy;
   /** The session's newest sequence number when the ack was sent (events up to it were delivered). */
   lastSeq: number;
 }
@@ -95,6 +119,51 @@ export interface ReplyTokenEvent extends Sequenced {
   text: string;
 }
 
+export interface ToolCallEvent extends Sequenced {
+  sessionId: string;
+  turnId: string;
+  roleId: string;
+  callId: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface ToolResultEvent extends Sequenced {
+  sessionId: string;
+  turnId: string;
+  roleId: string;
+  callId: string;
+  tool: string;
+  ok: boolean;
+  /** The tool's result (JSON) when ok. */
+  result?: unknown;
+  error?: string;
+}
+
+/** Why the roles stopped answering a message. */
+export type TurnStopReason =
+  | 'completed'
+  | 'max_turns'
+  | 'termination_phrase'
+  | 'token_budget'
+  | 'max_tool_calls'
+  | 'repeated_exchange'
+  | 'session_budget'
+  | 'cancelled'
+  | 'interrupted'
+  | 'rolled_back'
+  | 'error';
+
+export interface TurnEndEvent extends Sequenced {
+  sessionId: string;
+  turnId: string;
+  reason: TurnStopReason;
+  /** Human-readable detail of the reason. */
+  detail: string;
+  replies: number;
+  usage: TokenUsage;
+}
+
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
@@ -117,6 +186,9 @@ export interface ServerToClientEvents {
   'reply.start': (event: ReplyStartEvent) => void;
   'reply.token': (event: ReplyTokenEvent) => void;
   'reply.done': (event: ReplyDoneEvent) => void;
+  'tool.call': (event: ToolCallEvent) => void;
+  'tool.result': (event: ToolResultEvent) => void;
+  'turn.end': (event: TurnEndEvent) => void;
   'chat.error': (error: ChatError & Partial<Sequenced>) => void;
 }
 

@@ -14,6 +14,7 @@ import { MetricsService } from '@troupe/metrics';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import { DirectorService } from '../director/director.service';
+import { resolvePolicy } from '../director/session-policy';
 import { DeliveryTarget } from '../events/event-delivery';
 import { SessionEventsService } from '../events/session-events.service';
 import { SessionConfig } from '../session.config';
@@ -55,8 +56,8 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @SubscribeMessage('session.open')
   openSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
     return this.handle(socket, 'session.open', async () => {
-      const { roles } = validateChatPayload(SessionOpenDto, payload, this.config.MAX_EVENT_BYTES);
-      const session = await this.sessions.open(roles, socket.data.person);
+      const { roles, policy } = validateChatPayload(SessionOpenDto, payload, this.config.MAX_EVENT_BYTES);
+      const session = await this.sessions.open(roles, resolvePolicy(policy), socket.data.person);
       await this.events.attach(deliveryTarget(socket), session.id, 0);
       return info(session, await this.events.lastSeq(session.id));
     });
@@ -83,8 +84,10 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       const session = await this.sessions.get(sessionId);
       this.requireMember(socket, sessionId);
       const turnId = randomUUID();
+      // The policy may refuse the message (BUSY) before anyone sees it.
+      const turn = this.director.submit({ sessionId, turnId, author: socket.data.person, text, roles: session.roles, policy: session.policy });
       this.events.publish(sessionId, 'message.user', { sessionId, turnId, author: socket.data.person, text });
-      void this.director.enqueue({ sessionId, turnId, author: socket.data.person, text, roles: session.roles });
+      void turn;
       return { turnId };
     });
   }
@@ -126,7 +129,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
 }
 
 function info(session: ChatSession, lastSeq: number): SessionInfo {
-  return { sessionId: session.id, roles: session.roles, lastSeq };
+  return { sessionId: session.id, roles: session.roles, policy: session.policy, lastSeq };
 }
 
 /** A socket as event delivery sees it: emit, its unsent backlog, and how to drop it. */

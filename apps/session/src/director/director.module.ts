@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DirectorService } from './director.service';
+import { SessionBudget } from './session-budget';
 
 @Module({
-  providers: [DirectorService],
+  providers: [DirectorService, SessionBudget],
   exports: [DirectorService],
 })
 export class DirectorModule {}

@@ -1,12 +1,15 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ChatError, ConcurrentInputPolicy } from '@troupe/domain';
 import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
-import { ChatError } from '@troupe/domain';
 import { APP_LOGGER, Logger, withLogContext } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
+import { ChatException } from '../chat/chat.exception';
+import { SessionEventsService } from '../events/session-events.service';
 import { InferenceClient } from '../peers/inference.client';
 import { RoleContextClient } from '../peers/role-context.client';
-import { SessionEventsService } from '../events/session-events.service';
-import { Turn, TurnRunner } from './turn-runner';
+import { ToolPluginClient } from '../peers/tool-plugin.client';
+import { AbortReason, Director, Turn } from './director';
+import { SessionBudget } from './session-budget';
 
 function describeError(e: unknown): ChatError {
   if (e instanceof GrpcCallError) {
@@ -16,42 +19,61 @@ function describeError(e: unknown): ChatError {
   return { code: 'INTERNAL', message: (e as Error).message ?? String(e) };
 }
 
+interface ActiveTurn {
+  sessionId: string;
+  abort: AbortController;
+}
+
+/** What to do with the turns already running or queued when a new message arrives. */
+const CONCURRENT_INPUT: Record<ConcurrentInputPolicy, (active: ActiveTurn[]) => void> = {
+  enqueue: () => undefined,
+  reject: (active) => {
+    if (active.length > 0) throw new ChatException('BUSY', 'the roles are still answering; wait for turn.end or cancel', 'sessionId');
+  },
+  interrupt: (active) => active.forEach((t) => t.abort.abort('interrupted' satisfies AbortReason)),
+  rollback: (active) => active.forEach((t) => t.abort.abort('rolled_back' satisfies AbortReason)),
+};
+
 /**
- * Runs turns one at a time per session (a message sent while roles are answering waits its
- * turn), and lets a client cancel the turn in progress.
+ * Runs turns one at a time per session, applies the session's policy for messages that
+ * arrive while roles are answering, and lets people cancel.
  */
 @Injectable()
 export class DirectorService implements OnApplicationShutdown {
-  private readonly runner: TurnRunner;
+  private readonly director: Director;
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly running = new Map<string, { sessionId: string; abort: AbortController }>();
+  private readonly active = new Map<string, ActiveTurn>();
   private readonly turnDuration;
 
   constructor(
     roleContext: RoleContextClient,
     inference: InferenceClient,
+    toolPlugin: ToolPluginClient,
+    budget: SessionBudget,
     private readonly events: SessionEventsService,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
-    this.runner = new TurnRunner(
-      {
-        appendHistory: (r) => roleContext.appendHistory(r),
-        assembleContext: (r) => roleContext.assembleContext(r),
-        generate: (r, signal) => inference.generate(r, { signal }),
-        emit: (sessionId, event, payload) => events.publish(sessionId, event, payload),
-      },
+    this.director = new Director({
+      appendHistory: (r) => roleContext.appendHistory(r),
+      assembleContext: (r) => roleContext.assembleContext(r),
+      generate: (r, signal) => inference.generate(r, { signal }),
+      invokeTool: (r, signal) => toolPlugin.invokeTool(r, { signal }),
+      emit: (sessionId, event, payload) => events.publish(sessionId, event, payload),
+      chargeSession: (sessionId, tokens, toolCalls) => budget.charge(sessionId, tokens, toolCalls),
       describeError,
-    );
-    this.turnDuration = metrics.histogram('troupe_turn_duration_seconds', 'One human message and all its replies', ['outcome'], [
+    });
+    this.turnDuration = metrics.histogram('troupe_turn_duration_seconds', 'One person message and all its replies', ['reason'], [
       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ]);
   }
 
-  /** Queues a turn behind the session's current one; resolves when it has run. */
-  enqueue(turn: Turn): Promise<void> {
+  /** Accepts a message under the session's concurrent-input policy (may throw BUSY) and queues its turn. */
+  submit(turn: Turn): Promise<void> {
+    const active = [...this.active.values()].filter((t) => t.sessionId === turn.sessionId && !t.abort.signal.aborted);
+    CONCURRENT_INPUT[turn.policy.concurrentInput](active);
     const abort = new AbortController();
-    this.running.set(turn.turnId, { sessionId: turn.sessionId, abort });
+    this.active.set(turn.turnId, { sessionId: turn.sessionId, abort });
     const previous = this.queues.get(turn.sessionId) ?? Promise.resolve();
     const next = previous.then(() => this.run(turn, abort));
     this.queues.set(turn.sessionId, next);
@@ -64,9 +86,9 @@ export class DirectorService implements OnApplicationShutdown {
   /** Cancels one turn, or every queued and running turn of the session; returns how many. */
   cancel(sessionId: string, turnId?: string): number {
     let cancelled = 0;
-    for (const [id, entry] of this.running) {
+    for (const [id, entry] of this.active) {
       if (entry.sessionId === sessionId && (!turnId || id === turnId) && !entry.abort.signal.aborted) {
-        entry.abort.abort();
+        entry.abort.abort('cancelled' satisfies AbortReason);
         cancelled++;
       }
     }
@@ -80,18 +102,41 @@ export class DirectorService implements OnApplicationShutdown {
   private async run(turn: Turn, abort: AbortController): Promise<void> {
     const started = process.hrtime.bigint();
     try {
-      if (abort.signal.aborted) return;
       await withLogContext({ sessionId: turn.sessionId, turnId: turn.turnId }, async () => {
-        const replies = await this.runner.run(turn, abort.signal);
-        this.logger.info({ replies: replies.map((r) => ({ role: r.roleId, finish: r.finishReason, usage: r.usage })) }, 'turn finished');
-        this.turnDuration.observe({ outcome: abort.signal.aborted ? 'cancelled' : 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (abort.signal.aborted) {
+          // Dropped while queued (cancel, interrupt or rollback): say so, run nothing.
+          const reason = (abort.signal.reason as AbortReason) ?? 'cancelled';
+          this.events.publish(turn.sessionId, 'turn.end', {
+            sessionId: turn.sessionId,
+            turnId: turn.turnId,
+            reason,
+            detail: 'dropped before it started',
+            replies: 0,
+            usage: { promptTokens: 0, completionTokens: 0 },
+          });
+          return;
+        }
+        const outcome = await this.director.run(turn, abort.signal);
+        this.logger.info(
+          { reason: outcome.reason, detail: outcome.detail, replies: outcome.replies.map((r) => ({ role: r.roleId, finish: r.finishReason })), usage: outcome.usage },
+          'turn finished',
+        );
+        this.turnDuration.observe({ reason: outcome.reason }, Number(process.hrtime.bigint() - started) / 1e9);
       });
     } catch (e) {
-      this.turnDuration.observe({ outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.turnDuration.observe({ reason: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.logger.error({ err: e, sessionId: turn.sessionId, turnId: turn.turnId }, 'turn failed');
       this.events.publish(turn.sessionId, 'chat.error', { ...describeError(e), event: 'message.send' });
+      this.events.publish(turn.sessionId, 'turn.end', {
+        sessionId: turn.sessionId,
+        turnId: turn.turnId,
+        reason: 'error',
+        detail: describeError(e).message,
+        replies: 0,
+        usage: { promptTokens: 0, completionTokens: 0 },
+      });
     } finally {
-      this.running.delete(turn.turnId);
+      this.active.delete(turn.turnId);
     }
   }
 }

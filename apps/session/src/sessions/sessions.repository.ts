@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RoleSummary } from '@troupe/domain';
+import { RoleSummary, SessionPolicy } from '@troupe/domain';
 import { REDIS, Redis } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 
 export interface ChatSession {
   id: string;
   roles: RoleSummary[];
+  policy: SessionPolicy;
   createdAt: number;
   createdBy: string;
 }
@@ -22,7 +23,7 @@ export class SessionsRepository {
     const key = this.key(session.id);
     await this.redis
       .multi()
-      .hset(key, { roles: JSON.stringify(session.roles), createdAt: String(session.createdAt), createdBy: session.createdBy })
+      .hset(key, { roles: JSON.stringify(session.roles), policy: JSON.stringify(session.policy), createdAt: String(session.createdAt), createdBy: session.createdBy })
       .expire(key, this.config.SESSION_TTL_SECONDS)
       .exec();
   }
@@ -30,7 +31,7 @@ export class SessionsRepository {
   async get(id: string): Promise<ChatSession | undefined> {
     const data = await this.redis.hgetall(this.key(id));
     if (!data.roles) return undefined;
-    return { id, roles: JSON.parse(data.roles) as RoleSummary[], createdAt: Number(data.createdAt), createdBy: data.createdBy };
+    return { id, roles: JSON.parse(data.roles) as RoleSummary[], policy: JSON.parse(data.policy) as SessionPolicy, createdAt: Number(data.createdAt), createdBy: data.createdBy };
   }
 
   async touch(id: string): Promise<void> {

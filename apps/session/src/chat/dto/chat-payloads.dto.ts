@@ -1,4 +1,6 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { SessionPolicyDto } from '../../director/session-policy';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ROLE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -9,6 +11,11 @@ export class SessionOpenDto {
   @ArrayMaxSize(64)
   @Matches(ROLE_ID, { each: true, message: 'each role must be a role id (lowercase letters, digits, "-")' })
   roles!: string[];
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SessionPolicyDto)
+  policy?: SessionPolicyDto;
 }
 
 export class SessionJoinDto {
