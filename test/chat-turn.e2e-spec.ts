@@ -212,6 +212,10 @@ describe('a streamed chat turn through all four services', () => {
     expect(sessionMetrics).toMatch(/troupe_socket_events_total\{[^}]*event="message.send"[^}]*outcome="ok"/);
   });
 
+  it('says at start-up that it runs in anonymous mode when no JWT secret is set', () => {
+    expect(stack.output('session').some((l) => l.includes('"level":"warn"') && l.includes('anonymous mode'))).toBe(true);
+  });
+
   it('logs structured JSON carrying the turn id across services', async () => {
     const client = await connect('log');
     const { sessionId } = await client.request('session.open', { roles: ['narrator'] });

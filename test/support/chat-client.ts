@@ -11,8 +11,10 @@ export class ChatClient {
     socket.onAny((event, payload) => this.events.push({ event, payload }));
   }
 
-  static async connect(url: string, name = 'tester'): Promise<ChatClient> {
-    const socket: ChatClientSocket = io(url, { auth: { name }, transports: ['websocket'], reconnection: false });
+  /** `identity`: a display name (anonymous mode) or the handshake auth object (e.g. `{ token }`). */
+  static async connect(url: string, identity: string | object = 'tester'): Promise<ChatClient> {
+    const auth = typeof identity === 'string' ? { name: identity } : identity;
+    const socket: ChatClientSocket = io(url, { auth, transports: ['websocket'], reconnection: false });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);

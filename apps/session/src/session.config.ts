@@ -1,4 +1,4 @@
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { BaseServiceConfig } from '@troupe/config';
 
 const HOST_PORT = /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/;
@@ -78,6 +78,33 @@ export class SessionConfig extends BaseServiceConfig {
   @IsInt()
   @Min(1)
   SESSION_TOOL_CALLS_PER_HOUR = 500;
+
+  /** HS256 secret for JWTs on the socket handshake and REST; with no secret and no JWKS URL the service runs in anonymous mode. */
+  @ValidateIf((c: SessionConfig) => c.AUTH_JWT_SECRET !== '')
+  @IsString()
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  AUTH_JWT_SECRET = '';
+
+  /** JSON Web Key Set URL of an identity provider (RS256/ES256 tokens). */
+  @ValidateIf((c: SessionConfig) => c.AUTH_JWKS_URL !== '')
+  @Matches(/^https?:\/\/\S+$/, { message: 'AUTH_JWKS_URL must be an http(s) URL' })
+  AUTH_JWKS_URL = '';
+
+  /** Expected `iss` of tokens (empty: not checked). */
+  @IsString()
+  @MaxLength(500)
+  AUTH_JWT_ISSUER = '';
+
+  /** Expected `aud` of tokens (empty: not checked). */
+  @IsString()
+  @MaxLength(500)
+  AUTH_JWT_AUDIENCE = '';
+
+  /** Messages one person may send per minute (across instances). */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RATE_LIMIT_MESSAGES_PER_MINUTE = 60;
 
   /** Allowed CORS origin of the chat socket ("*" for any). */
   @IsString()

@@ -12,6 +12,9 @@ export type ChatErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'RESUME_GAP'
   | 'BUSY'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
   | 'SLOW_CONSUMER'
   | 'INTERNAL';
 
@@ -70,6 +73,12 @@ export interface MessageSendPayload {
   sessionId: string;
   text: string;
 }
+export interface SessionInvitePayload {
+  sessionId: string;
+  /** The invited person's user id (the `sub` of their token). */
+  userId: string;
+}
+
 export interface ReplyCancelPayload {
   sessionId: string;
   /** Cancels this turn only; omitted cancels whatever the session is answering. */
@@ -94,6 +103,7 @@ export interface ClientToServerEvents {
   'session.join': (payload: SessionJoinPayload, ack: (response: Ack<SessionInfo>) => void) => void;
   'message.send': (payload: MessageSendPayload, ack: (response: Ack<{ turnId: string }>) => void) => void;
   'reply.cancel': (payload: ReplyCancelPayload, ack: (response: Ack<{ cancelled: number }>) => void) => void;
+  'session.invite': (payload: SessionInvitePayload, ack: (response: Ack<{ invited: string }>) => void) => void;
 }
 
 export interface UserMessageEvent extends Sequenced {

@@ -2,8 +2,8 @@ import { Inject } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
-  OnGatewayConnection,
   OnGatewayDisconnect,
+  OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
@@ -12,7 +12,11 @@ import { GrpcCallError } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
+import { AuthService } from '../auth/auth.service';
+import { Principal } from '../auth/principal';
+import { RateLimiter } from '../auth/rate-limiter';
+import { AuthError } from '../auth/token-verifier';
 import { DirectorService } from '../director/director.service';
 import { resolvePolicy } from '../director/session-policy';
 import { DeliveryTarget } from '../events/event-delivery';
@@ -22,15 +26,13 @@ import { ChatSession } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChatException } from './chat.exception';
 import { validateChatPayload } from './chat-payload.validator';
-import { MessageSendDto, ReplyCancelDto, SessionJoinDto, SessionOpenDto } from './dto/chat-payloads.dto';
+import { MessageSendDto, ReplyCancelDto, SessionInviteDto, SessionJoinDto, SessionOpenDto } from './dto/chat-payloads.dto';
 
-type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { person: string }>;
-
-const PERSON_NAME = /^[\p{L}\p{N} _.-]{1,40}$/u;
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
 
 /** The chat protocol (docs/chat-protocol.md): validates each event and hands it to a service. */
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
   private readonly eventCounter;
 
   constructor(
@@ -38,15 +40,32 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly director: DirectorService,
     private readonly events: SessionEventsService,
     private readonly config: SessionConfig,
+    private readonly auth: AuthService,
+    private readonly rateLimiter: RateLimiter,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
     this.eventCounter = metrics.counter('troupe_socket_events_total', 'Chat events received, by event and outcome', ['event', 'outcome']);
   }
 
-  handleConnection(socket: ChatSocket): void {
-    const name = (socket.handshake.auth as { name?: unknown } | undefined)?.name;
-    socket.data.person = typeof name === 'string' && PERSON_NAME.test(name) ? name : 'guest';
+  /** Every connection authenticates in the handshake (`auth: { token }` or an Authorization header). */
+  afterInit(server: Server): void {
+    server.use((socket, next) => {
+      const handshake = socket.handshake;
+      const header = handshake.headers.authorization ?? '';
+      const token = (handshake.auth as { token?: unknown }).token ?? (header.startsWith('Bearer ') ? header.slice(7) : undefined);
+      this.auth
+        .authenticate(typeof token === 'string' ? token : undefined, (handshake.auth as { name?: unknown }).name)
+        .then((principal) => {
+          socket.data.principal = principal;
+          next();
+        })
+        .catch((e: unknown) => {
+          const error = new Error(e instanceof AuthError ? e.message : 'authentication failed') as Error & { data: object };
+          error.data = { code: 'UNAUTHENTICATED' };
+          next(error);
+        });
+    });
   }
 
   handleDisconnect(socket: ChatSocket): void {
@@ -57,7 +76,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   openSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
     return this.handle(socket, 'session.open', async () => {
       const { roles, policy } = validateChatPayload(SessionOpenDto, payload, this.config.MAX_EVENT_BYTES);
-      const session = await this.sessions.open(roles, resolvePolicy(policy), socket.data.person);
+      const session = await this.sessions.open(roles, resolvePolicy(policy), socket.data.principal);
       await this.events.attach(deliveryTarget(socket), session.id, 0);
       return info(session, await this.events.lastSeq(session.id));
     });
@@ -67,7 +86,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   joinSession(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<SessionInfo>> {
     return this.handle(socket, 'session.join', async () => {
       const { sessionId, lastSeq } = validateChatPayload(SessionJoinDto, payload, this.config.MAX_EVENT_BYTES);
-      const session = await this.sessions.get(sessionId);
+      const session = await this.sessions.getForParticipant(sessionId, socket.data.principal);
       const newest = await this.events.lastSeq(session.id);
       if (lastSeq !== undefined && lastSeq > newest) {
         throw new ChatException('INVALID_PAYLOAD', `lastSeq ${lastSeq} is ahead of the session (${newest})`, 'lastSeq');
@@ -83,10 +102,15 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       const { sessionId, text } = validateChatPayload(MessageSendDto, payload, this.config.MAX_EVENT_BYTES);
       const session = await this.sessions.get(sessionId);
       this.requireMember(socket, sessionId);
+      const waitMs = await this.rateLimiter.hit(socket.data.principal.userId);
+      if (waitMs > 0) {
+        throw new ChatException('RATE_LIMITED', `at most ${this.config.RATE_LIMIT_MESSAGES_PER_MINUTE} messages a minute; retry in ${Math.ceil(waitMs / 1000)} s`);
+      }
+      const person = socket.data.principal.name;
       const turnId = randomUUID();
       // The policy may refuse the message (BUSY) before anyone sees it.
-      const turn = this.director.submit({ sessionId, turnId, author: socket.data.person, text, roles: session.roles, policy: session.policy });
-      this.events.publish(sessionId, 'message.user', { sessionId, turnId, author: socket.data.person, text });
+      const turn = this.director.submit({ sessionId, turnId, author: person, text, roles: session.roles, policy: session.policy });
+      this.events.publish(sessionId, 'message.user', { sessionId, turnId, author: person, text });
       void turn;
       return { turnId };
     });
@@ -98,6 +122,15 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       const { sessionId, turnId } = validateChatPayload(ReplyCancelDto, payload, this.config.MAX_EVENT_BYTES);
       this.requireMember(socket, sessionId);
       return { cancelled: this.director.cancel(sessionId, turnId) };
+    });
+  }
+
+  @SubscribeMessage('session.invite')
+  invite(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<{ invited: string }>> {
+    return this.handle(socket, 'session.invite', async () => {
+      const { sessionId, userId } = validateChatPayload(SessionInviteDto, payload, this.config.MAX_EVENT_BYTES);
+      await this.sessions.invite(sessionId, socket.data.principal, userId);
+      return { invited: userId };
     });
   }
 

@@ -8,6 +8,9 @@ export interface ChatSession {
   roles: RoleSummary[];
   policy: SessionPolicy;
   createdAt: number;
+  /** The owner's user id; the owner may invite others. */
+  owner: string;
+  /** Display name of whoever opened it. */
   createdBy: string;
 }
 
@@ -23,7 +26,13 @@ export class SessionsRepository {
     const key = this.key(session.id);
     await this.redis
       .multi()
-      .hset(key, { roles: JSON.stringify(session.roles), policy: JSON.stringify(session.policy), createdAt: String(session.createdAt), createdBy: session.createdBy })
+      .hset(key, {
+        roles: JSON.stringify(session.roles),
+        policy: JSON.stringify(session.policy),
+        createdAt: String(session.createdAt),
+        owner: session.owner,
+        createdBy: session.createdBy,
+      })
       .expire(key, this.config.SESSION_TTL_SECONDS)
       .exec();
   }
@@ -31,11 +40,19 @@ export class SessionsRepository {
   async get(id: string): Promise<ChatSession | undefined> {
     const data = await this.redis.hgetall(this.key(id));
     if (!data.roles) return undefined;
-    return { id, roles: JSON.parse(data.roles) as RoleSummary[], policy: JSON.parse(data.policy) as SessionPolicy, createdAt: Number(data.createdAt), createdBy: data.createdBy };
+    return { id, roles: JSON.parse(data.roles) as RoleSummary[], policy: JSON.parse(data.policy) as SessionPolicy, createdAt: Number(data.createdAt), owner: data.owner, createdBy: data.createdBy };
   }
 
-  async touch(id: string): Promise<void> {
-    await this.redis.expire(this.key(id), this.config.SESSION_TTL_SECONDS);
+  async addMember(id: string, userId: string): Promise<void> {
+    await this.redis.multi().sadd(this.membersKey(id), userId).expire(this.membersKey(id), this.config.SESSION_TTL_SECONDS).exec();
+  }
+
+  async isMember(id: string, userId: string): Promise<boolean> {
+    return (await this.redis.sismember(this.membersKey(id), userId)) === 1;
+  }
+
+  private membersKey(id: string): string {
+    return `chat-session:${id}:members`;
   }
 
   private key(id: string): string {

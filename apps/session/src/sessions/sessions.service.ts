@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { RoleSummary, SessionPolicy } from '@troupe/domain';
 import { randomUUID } from 'node:crypto';
+import { Principal } from '../auth/principal';
 import { ChatException } from '../chat/chat.exception';
 import { RoleContextClient } from '../peers/role-context.client';
 import { SessionConfig } from '../session.config';
@@ -16,7 +17,7 @@ export class SessionsService {
   ) {}
 
   /** Opens a session with a cast of roles; every role must exist (pinned at its current version). */
-  async open(roleIds: string[], policy: SessionPolicy, createdBy: string): Promise<ChatSession> {
+  async open(roleIds: string[], policy: SessionPolicy, owner: Principal): Promise<ChatSession> {
     if (roleIds.length > this.config.MAX_ROLES_PER_SESSION) {
       throw new ChatException('INVALID_PAYLOAD', `at most ${this.config.MAX_ROLES_PER_SESSION} roles per session`, 'roles');
     }
@@ -25,7 +26,7 @@ export class SessionsService {
     if (policy.moderator && !roles.some((r) => r.id === policy.moderator)) {
       await this.requireRole(policy.moderator, 'policy.moderator');
     }
-    const session: ChatSession = { id: randomUUID(), roles, policy, createdAt: Date.now(), createdBy };
+    const session: ChatSession = { id: randomUUID(), roles, policy, createdAt: Date.now(), owner: owner.userId, createdBy: owner.name };
     await this.repository.create(session);
     return session;
   }
@@ -40,6 +41,23 @@ export class SessionsService {
       }
       throw e;
     }
+  }
+
+  /** The session, if this person may take part: its owner, someone invited, or anyone in anonymous mode. */
+  async getForParticipant(sessionId: string, principal: Principal): Promise<ChatSession> {
+    const session = await this.get(sessionId);
+    if (principal.anonymous || session.owner === principal.userId || (await this.repository.isMember(sessionId, principal.userId))) {
+      return session;
+    }
+    throw new ChatException('FORBIDDEN', 'you neither own this session nor were invited to it', 'sessionId');
+  }
+
+  async invite(sessionId: string, inviter: Principal, userId: string): Promise<void> {
+    const session = await this.get(sessionId);
+    if (!inviter.anonymous && session.owner !== inviter.userId) {
+      throw new ChatException('FORBIDDEN', 'only the owner of a session may invite', 'sessionId');
+    }
+    await this.repository.addMember(sessionId, userId);
   }
 
   async get(sessionId: string): Promise<ChatSession> {

@@ -1,4 +1,5 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { RoleContextClient } from '../peers/role-context.client';
 import { CHAT_PAGE_HTML } from './chat-page';
 
@@ -14,6 +15,7 @@ export class WebController {
 
   /** The roles a chat can cast, for the page's picker. */
   @Get('api/roles')
+  @UseGuards(BearerAuthGuard)
   async roles(): Promise<{ roles: { id: string; name: string; description: string }[] }> {
     const { roles } = await this.roleContext.listRoles();
     return { roles: roles.map((r) => ({ id: r.id, name: r.name, description: r.description })) };

@@ -47,3 +47,13 @@ export class ReplyCancelDto {
   @MaxLength(64)
   turnId?: string;
 }
+
+export class SessionInviteDto {
+  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  sessionId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  userId!: string;
+}
