@@ -1,4 +1,8 @@
-/** The demo chat page: pick roles, open a session, watch replies stream in token by token. */
+/**
+ * The chat page: pick roles, open or rejoin a session, watch replies stream in token by token
+ * with the speaker's name and tool calls, stop a reply, and survive a reload or a dropped
+ * connection (it rejoins and resumes from the last sequence number it rendered).
+ */
 export const CHAT_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -6,13 +10,15 @@ export const CHAT_PAGE_HTML = `<!doctype html>
 <title>Troupe chat</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-  body { font-family: system-ui, sans-serif; max-width: 760px; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  body { font-family: system-ui, sans-serif; max-width: 780px; margin: 2rem auto; padding: 0 1rem; color: #222; }
   h1 { font-size: 1.4rem; }
   #log { border: 1px solid #ccc; border-radius: 6px; padding: .75rem; height: 55vh; overflow-y: auto; background: #fafafa; }
   .msg { margin: .4rem 0; white-space: pre-wrap; }
   .who { font-weight: 600; margin-right: .4rem; }
   .user .who { color: #0b5cad; }
   .role .who { color: #8a3ab9; }
+  .tool { color: #555; font-family: ui-monospace, monospace; font-size: .85rem; }
+  .end { color: #777; font-size: .8rem; border-top: 1px dashed #ddd; }
   .meta { color: #777; font-size: .8rem; margin-left: .4rem; }
   .error { color: #b00020; }
   form { display: flex; gap: .5rem; margin-top: .75rem; }
@@ -23,17 +29,23 @@ export const CHAT_PAGE_HTML = `<!doctype html>
 <body>
 <h1>Troupe chat</h1>
 <div id="roles">Loading roles…</div>
-<p><button id="open">Open session</button> <span id="status"></span></p>
+<p><button id="open">Open session</button> <button id="leave" hidden>New session</button> <span id="status"></span></p>
 <div id="log" aria-live="polite"></div>
 <form id="send"><input id="text" type="text" placeholder="Say something" autocomplete="off" disabled>
 <button id="sendButton" disabled>Send</button><button type="button" id="cancel" disabled>Stop</button></form>
 <script src="/socket.io/socket.io.js"></script>
 <script>
-  const socket = io({ auth: { name: 'web' } });
+  // A token may come in the URL (?token=...) once; it is kept for this tab only.
+  const params = new URLSearchParams(location.search);
+  if (params.get('token')) sessionStorage.setItem('troupe.token', params.get('token'));
+  const token = sessionStorage.getItem('troupe.token') || undefined;
+  const socket = io({ auth: { token, name: 'web' } });
   const log = document.getElementById('log');
   const status = document.getElementById('status');
-  let sessionId = null;
+  let sessionId = sessionStorage.getItem('troupe.sessionId');
+  let lastSeq = 0;
   const live = new Map();
+
   function line(cls, who, text) {
     const div = document.createElement('div');
     div.className = 'msg ' + cls;
@@ -43,25 +55,50 @@ export const CHAT_PAGE_HTML = `<!doctype html>
     div.append(w, t, m); log.append(div); log.scrollTop = log.scrollHeight;
     return div;
   }
-  fetch('/api/roles').then(r => r.json()).then(({ roles }) => {
-    const box = document.getElementById('roles');
-    box.textContent = '';
-    roles.forEach((role, i) => {
-      const label = document.createElement('label');
-      label.innerHTML = '<input type="checkbox" value="' + role.id + '"' + (i === 0 ? ' checked' : '') + '> ';
-      label.append(role.name);
-      label.title = role.description;
-      box.append(label);
+  function ready(ack) {
+    sessionId = ack.sessionId;
+    sessionStorage.setItem('troupe.sessionId', sessionId);
+    status.textContent = 'Session with ' + ack.roles.map(r => r.name).join(', ');
+    document.body.dataset.session = sessionId;
+    for (const id of ['text', 'sendButton', 'cancel']) document.getElementById(id).disabled = false;
+    document.getElementById('leave').hidden = false;
+  }
+  // Joining with the last rendered seq: after a reload that is 0 (the page is empty again),
+  // after a dropped connection it is where the transcript stopped.
+  function join() {
+    socket.emit('session.join', { sessionId, lastSeq }, (ack) => {
+      if (ack.ok) return ready(ack);
+      status.textContent = ack.error.message;
+      sessionStorage.removeItem('troupe.sessionId');
+      sessionId = null;
     });
-  }).catch(e => { document.getElementById('roles').textContent = 'Could not load roles: ' + e; });
+  }
+  socket.on('connect', () => { if (sessionId) join(); });
+  socket.on('connect_error', (e) => { status.textContent = 'Cannot connect: ' + e.message; });
+
+  fetch('/api/roles', { headers: token ? { authorization: 'Bearer ' + token } : {} })
+    .then(r => r.ok ? r.json() : Promise.reject(r.status + ' ' + r.statusText))
+    .then(({ roles }) => {
+      const box = document.getElementById('roles');
+      box.textContent = '';
+      roles.forEach((role, i) => {
+        const label = document.createElement('label');
+        const input = document.createElement('input');
+        input.type = 'checkbox'; input.value = role.id; input.checked = i === 0;
+        label.append(input, ' ' + role.name);
+        label.title = role.description;
+        box.append(label);
+      });
+    }).catch(e => { document.getElementById('roles').textContent = 'Could not load roles: ' + e; });
+
   document.getElementById('open').onclick = () => {
     const roles = [...document.querySelectorAll('#roles input:checked')].map(i => i.value);
-    socket.emit('session.open', { roles }, (ack) => {
-      if (!ack.ok) { status.textContent = ack.error.message; return; }
-      sessionId = ack.sessionId;
-      status.textContent = 'Session ' + sessionId + ' with ' + ack.roles.map(r => r.name).join(', ');
-      for (const id of ['text', 'sendButton', 'cancel']) document.getElementById(id).disabled = false;
-    });
+    log.textContent = ''; lastSeq = 0;
+    socket.emit('session.open', { roles }, (ack) => ack.ok ? ready(ack) : (status.textContent = ack.error.message));
+  };
+  document.getElementById('leave').onclick = () => {
+    sessionStorage.removeItem('troupe.sessionId');
+    location.reload();
   };
   document.getElementById('send').onsubmit = (e) => {
     e.preventDefault();
@@ -71,14 +108,32 @@ export const CHAT_PAGE_HTML = `<!doctype html>
     input.value = '';
   };
   document.getElementById('cancel').onclick = () => socket.emit('reply.cancel', { sessionId }, () => {});
-  socket.on('message.user', (m) => line('user', m.author, m.text));
-  socket.on('reply.start', (m) => live.set(m.turnId + m.roleId, line('role', m.roleName, '')));
-  socket.on('reply.token', (m) => { const d = live.get(m.turnId + m.roleId); if (d) d.querySelector('.text').textContent += m.text; log.scrollTop = log.scrollHeight; });
-  socket.on('reply.done', (m) => {
+
+  // Every session event carries seq; render each once, in order.
+  function onEvent(name, handler) {
+    socket.on(name, (m) => {
+      if (m.sessionId !== sessionId || m.seq <= lastSeq) return;
+      lastSeq = m.seq;
+      document.body.dataset.lastSeq = String(lastSeq);
+      handler(m);
+    });
+  }
+  onEvent('message.user', (m) => line('user', m.author, m.text));
+  onEvent('reply.start', (m) => live.set(m.turnId + m.roleId, line('role', m.roleName, '')));
+  onEvent('reply.token', (m) => {
     const d = live.get(m.turnId + m.roleId);
-    if (d) d.querySelector('.meta').textContent = '(' + m.finishReason + ', ' + m.usage.promptTokens + ' prompt + ' + m.usage.completionTokens + ' completion tokens)';
+    if (d) d.querySelector('.text').textContent += m.text;
+    log.scrollTop = log.scrollHeight;
+  });
+  onEvent('reply.done', (m) => {
+    const d = live.get(m.turnId + m.roleId) || line('role', m.roleName, m.text);
+    d.querySelector('.meta').textContent = '(' + m.finishReason + ', ' + m.usage.completionTokens + ' tokens)';
+    d.dataset.done = m.finishReason;
     live.delete(m.turnId + m.roleId);
   });
+  onEvent('tool.call', (m) => line('tool', '⚙ ' + m.tool, JSON.stringify(m.arguments)));
+  onEvent('tool.result', (m) => line('tool', '⚙ ' + m.tool + (m.ok ? ' →' : ' ✗'), m.ok ? JSON.stringify(m.result) : m.error));
+  onEvent('turn.end', (m) => { const d = line('end', '', m.detail); d.dataset.reason = m.reason; });
   socket.on('chat.error', (e) => line('error', 'error', e.code + ': ' + e.message));
 </script>
 </body>
