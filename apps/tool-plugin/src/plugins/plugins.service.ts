@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HealthService } from '@troupe/health';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { resolve } from 'node:path';
 import { ToolPluginConfig } from '../tool-plugin.config';
@@ -9,8 +10,13 @@ import { PluginManager, PluginStatus } from './plugin-manager';
 @Injectable()
 export class PluginsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly manager: PluginManager;
+  private started = false;
 
-  constructor(config: ToolPluginConfig, registry: ToolRegistry, @Inject(APP_LOGGER) logger: Logger) {
+  constructor(config: ToolPluginConfig, registry: ToolRegistry, health: HealthService, @Inject(APP_LOGGER) logger: Logger) {
+    // Ready once the first scan is done, so a caller never sees a half-loaded tool list.
+    health.register('plugins', async () => {
+      if (!this.started) throw new Error('first plugin scan not finished');
+    });
     this.manager = new PluginManager(
       {
         dir: resolve(config.PLUGINS_DIR),
@@ -28,8 +34,9 @@ export class PluginsService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** After the built-ins are registered, so a plugin cannot shadow one. */
-  onApplicationBootstrap(): Promise<void> {
-    return this.manager.start();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.manager.start();
+    this.started = true;
   }
 
   onApplicationShutdown(): Promise<void> {
