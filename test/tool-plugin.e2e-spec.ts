@@ -115,7 +115,7 @@ describe('tool-plugin service: grants, sandboxed plugins, MCP, audit', () => {
   });
 
   it('reports the broken plugin over HTTP while the others serve, and picks up a new plugin', async () => {
-    const res = await (await fetch(`${stack.httpUrl('tool-plugin')}/plugins`)).json();
+    const res = (await (await fetch(`${stack.httpUrl('tool-plugin')}/plugins`)).json()) as { plugins: { folder: string }[]; mcpServers: unknown[] };
     expect(res.plugins.find((p: { folder: string }) => p.folder === 'broken')).toMatchObject({ state: 'failed', error: expect.stringContaining('name') });
     expect(res.plugins.find((p: { folder: string }) => p.folder === 'text-tools')).toMatchObject({ state: 'loaded' });
     expect(res.mcpServers).toEqual([expect.objectContaining({ state: 'ready' })]);

@@ -59,6 +59,7 @@ class PluginHost {
   private isolate?: ivm.Isolate;
   private invokeRef?: ivm.Reference<(...args: string[]) => Promise<string>>;
   private load?: LoadMessage;
+  private readonly resetByTimeout = new WeakSet<ivm.Isolate>();
 
   constructor(private readonly send: (message: HostMessage) => void) {}
 
@@ -116,7 +117,10 @@ class PluginHost {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (!isolate.isDisposed) isolate.dispose();
+      if (!isolate.isDisposed) {
+        this.resetByTimeout.add(isolate);
+        isolate.dispose();
+      }
     }, call.timeoutMs + 50);
     try {
       const resultJson = await this.invokeRef!.apply(undefined, [call.tool, call.argsJson, JSON.stringify(call.context)], {
@@ -132,7 +136,10 @@ class PluginHost {
       const text = message(e);
       if (timedOut || /timed out/i.test(text)) {
         reply({ ok: false, code: 'TIMEOUT', error: `tool ${call.tool} did not finish within ${call.timeoutMs} ms` });
-      } else if (/memory limit/i.test(text) || (isolate.isDisposed && !timedOut)) {
+      } else if (this.resetByTimeout.has(isolate)) {
+        // Another call of this plugin ran over its time and took the shared isolate down with it.
+        reply({ ok: false, code: 'TOOL_FAILED', error: `tool ${call.tool} was interrupted: the plugin was reset after another call timed out` });
+      } else if (/memory limit/i.test(text) || isolate.isDisposed) {
         reply({ ok: false, code: 'OUT_OF_MEMORY', error: `tool ${call.tool} exceeded the plugin's ${this.load!.memoryMb} MB memory limit` });
       } else {
         reply({ ok: false, code: 'TOOL_FAILED', error: text });
