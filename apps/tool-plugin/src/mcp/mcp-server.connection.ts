@@ -54,6 +54,7 @@ type McpContent = { type: string; text?: string }[];
  */
 export class McpServerConnection {
   private client?: Client;
+  private transport?: StdioClientTransport;
   private tools: string[] = [];
   private stopped = false;
   private retry?: NodeJS.Timeout;
@@ -67,6 +68,11 @@ export class McpServerConnection {
     private readonly log: McpLog,
     private readonly retryMs = 5_000,
   ) {}
+
+  /** The server's process id while connected. */
+  get pid(): number | null {
+    return this.transport?.pid ?? null;
+  }
 
   get toolNames(): string[] {
     return [...this.tools];
@@ -105,6 +111,7 @@ export class McpServerConnection {
     };
     await client.connect(transport);
     this.client = client;
+    this.transport = transport;
     const { tools } = await client.listTools(undefined, { timeout: this.defaultTimeoutMs });
     const timeoutMs = this.config.timeoutMs ?? this.defaultTimeoutMs;
     const names: string[] = [];
