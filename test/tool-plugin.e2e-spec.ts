@@ -114,6 +114,27 @@ describe('tool-plugin service: grants, sandboxed plugins, MCP, audit', () => {
     expect(await invoke('echo', { text: 'after all that' })).toMatchObject({ ok: true });
   });
 
+  it('fails the calls in flight when a plugin host process dies, restarts it, and serves again', async () => {
+    const status = async () =>
+      ((await (await fetch(`${stack.httpUrl('tool-plugin')}/plugins`)).json()) as { plugins: { folder: string; pid?: number; state: string }[] }).plugins.find(
+        (p) => p.folder === 'misbehaving',
+      )!;
+    const { pid } = await status();
+    const inFlight = invoke('never_settles', {});
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(pid!, 'SIGKILL');
+    expect(await inFlight).toMatchObject({ ok: false, error: expect.stringMatching(/^SANDBOX_CRASHED: /) });
+    const deadline = Date.now() + 20_000;
+    let after = await status();
+    while ((after.state !== 'loaded' || after.pid === pid) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await status();
+    }
+    expect(after).toMatchObject({ state: 'loaded' });
+    expect(await invoke('echo', { text: 'back' })).toMatchObject({ ok: true });
+    expect(stack.output('tool-plugin').some((l) => l.includes('plugin host crashed'))).toBe(true);
+  });
+
   it('reports the broken plugin over HTTP while the others serve, and picks up a new plugin', async () => {
     const res = (await (await fetch(`${stack.httpUrl('tool-plugin')}/plugins`)).json()) as { plugins: { folder: string }[]; mcpServers: unknown[] };
     expect(res.plugins.find((p: { folder: string }) => p.folder === 'broken')).toMatchObject({ state: 'failed', error: expect.stringContaining('name') });

@@ -59,7 +59,7 @@ class PluginHost {
   private isolate?: ivm.Isolate;
   private invokeRef?: ivm.Reference<(...args: string[]) => Promise<string>>;
   private load?: LoadMessage;
-  private readonly resetByTimeout = new WeakSet<ivm.Isolate>();
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly send: (message: HostMessage) => void) {}
 
@@ -102,8 +102,21 @@ class PluginHost {
     return JSON.parse(declarations) as unknown[];
   }
 
-  async invoke(call: InvokeMessage): Promise<void> {
+  /**
+   * Calls run one at a time: the isolate has one thread anyway, and this way a call that
+   * times out or runs out of memory takes down only itself, never a neighbour sharing the isolate.
+   */
+  invoke(call: InvokeMessage): void {
+    const deadline = Date.now() + call.timeoutMs;
+    this.queue = this.queue.then(() => this.run(call, deadline));
+  }
+
+  private async run(call: InvokeMessage, deadline: number): Promise<void> {
     const reply = (outcome: CallOutcome) => this.send({ type: 'result', id: call.id, ...outcome });
+    const timeoutMs = deadline - Date.now();
+    if (timeoutMs <= 0) {
+      return reply({ ok: false, code: 'TIMEOUT', error: `tool ${call.tool} did not start within ${call.timeoutMs} ms: the plugin was busy` });
+    }
     if (!this.invokeRef || this.isolate?.isDisposed) {
       try {
         this.boot();
@@ -117,14 +130,11 @@ class PluginHost {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (!isolate.isDisposed) {
-        this.resetByTimeout.add(isolate);
-        isolate.dispose();
-      }
-    }, call.timeoutMs + 50);
+      if (!isolate.isDisposed) isolate.dispose();
+    }, timeoutMs + 50);
     try {
       const resultJson = await this.invokeRef!.apply(undefined, [call.tool, call.argsJson, JSON.stringify(call.context)], {
-        timeout: call.timeoutMs,
+        timeout: timeoutMs,
         result: { promise: true, copy: true },
       });
       const size = Buffer.byteLength(resultJson);
@@ -136,9 +146,6 @@ class PluginHost {
       const text = message(e);
       if (timedOut || /timed out/i.test(text)) {
         reply({ ok: false, code: 'TIMEOUT', error: `tool ${call.tool} did not finish within ${call.timeoutMs} ms` });
-      } else if (this.resetByTimeout.has(isolate)) {
-        // Another call of this plugin ran over its time and took the shared isolate down with it.
-        reply({ ok: false, code: 'TOOL_FAILED', error: `tool ${call.tool} was interrupted: the plugin was reset after another call timed out` });
       } else if (/memory limit/i.test(text) || isolate.isDisposed) {
         reply({ ok: false, code: 'OUT_OF_MEMORY', error: `tool ${call.tool} exceeded the plugin's ${this.load!.memoryMb} MB memory limit` });
       } else {
@@ -159,7 +166,7 @@ if (require.main === module && process.send) {
   const host = new PluginHost(send);
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'load') host.start(m);
-    else if (m.type === 'invoke') void host.invoke(m);
+    else if (m.type === 'invoke') host.invoke(m);
   });
   // The parent going away ends this process; it never outlives the service.
   process.on('disconnect', () => process.exit(0));

@@ -20,6 +20,7 @@ interface Pending {
   resolve(json: string): void;
   reject(e: ToolCallError): void;
   timer: NodeJS.Timeout;
+  timeoutMs: number;
 }
 
 /** The host entry: compiled JS in dist, TypeScript (through tsx) when run from source in tests. */
@@ -47,6 +48,8 @@ export class PluginProcess {
   private restarts: number[] = [];
   private stopped = false;
   private ready?: Promise<unknown[]>;
+  /** When the host last said anything: a busy host still answers, a stuck one does not. */
+  private lastHeardAt = Date.now();
 
   constructor(private readonly options: PluginProcessOptions) {}
 
@@ -69,6 +72,7 @@ export class PluginProcess {
       child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
       let loaded = false;
       child.on('message', (m: HostMessage) => {
+        this.lastHeardAt = Date.now();
         if (m.type === 'loaded') {
           loaded = true;
           resolve(m.tools);
@@ -97,13 +101,17 @@ export class PluginProcess {
     }
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
-      // The isolate stops a runaway call itself; this only fires when the host is stuck too.
+      // The isolate stops a runaway call itself; the host is killed only when it went silent too.
+      const grace = timeoutMs + 2000;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ToolCallError('TIMEOUT', `tool ${tool} did not finish within ${timeoutMs} ms; its plugin host was restarted`));
-        this.kill(child);
-      }, timeoutMs + 2000);
-      this.pending.set(id, { resolve, reject, timer });
+        // Silent for longer than any call it holds may take: stuck, not busy.
+        const longest = Math.max(timeoutMs, ...[...this.pending.values()].map((p) => p.timeoutMs));
+        const stuck = Date.now() - this.lastHeardAt > longest + 2000;
+        reject(new ToolCallError('TIMEOUT', `tool ${tool} did not finish within ${timeoutMs} ms${stuck ? '; its plugin host was restarted' : ''}`));
+        if (stuck) this.kill(child);
+      }, grace);
+      this.pending.set(id, { resolve, reject, timer, timeoutMs });
       child.send({ type: 'invoke', id, tool, argsJson, timeoutMs, context });
     });
   }
