@@ -2,6 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
 import { Logger } from '@troupe/logging';
 import { ToolPluginConfig } from './tool-plugin.config';
+import { PeersModule } from './peers/peers.module';
+import { PluginsModule } from './plugins/plugins.module';
+import { RegistryModule } from './tools/registry.module';
 import { ToolsModule } from './tools/tools.module';
 
 @Module({})
@@ -9,7 +12,7 @@ export class AppModule {
   static register(config: ToolPluginConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('tool-plugin', config, logger), ToolsModule],
+      imports: [...coreModules('tool-plugin', config, logger), RegistryModule, PeersModule, ToolsModule, PluginsModule],
       providers: [...grpcServerProviders],
     };
   }

@@ -1,39 +1,56 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { toolPlugin } from '@troupe/contracts';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type { toolPlugin } from '@troupe/contracts';
 import { APP_LOGGER, Logger } from '@troupe/logging';
+import { resolve } from 'node:path';
+import { ToolAuditLog, ToolMetrics } from '../audit/tool-audit';
+import { ToolAccess } from '../grants/tool-access';
+import { MemoryBlockStore, RoleDirectory } from '../peers/peer-ports';
 import { ToolPluginConfig } from '../tool-plugin.config';
 import { calculatorTool } from './builtin/calculator.tool';
-import { ToolCallError } from './tool';
+import { coordinationTools } from './builtin/coordination.tools';
+import { datetimeTool } from './builtin/datetime.tool';
+import { findToolsTool } from './builtin/find-tools.tool';
+import { memoryBlockTools } from './builtin/memory-block.tools';
+import { RoleDocuments, searchDocumentsTool } from './builtin/search-documents.tool';
+import { ToolCalls } from './tool-calls';
 import { ToolRegistry } from './tool-registry';
 
+/** Registers the built-in tools and serves ListTools / InvokeTool through ToolCalls. */
 @Injectable()
-export class ToolsService {
-  private readonly registry: ToolRegistry;
+export class ToolsService implements OnModuleInit {
+  private readonly calls: ToolCalls;
 
-  constructor(config: ToolPluginConfig, @Inject(APP_LOGGER) private readonly logger: Logger) {
-    this.registry = new ToolRegistry(config.TOOL_MAX_RESULT_BYTES);
-    this.registry.register(calculatorTool);
+  constructor(
+    private readonly config: ToolPluginConfig,
+    private readonly registry: ToolRegistry,
+    private readonly access: ToolAccess,
+    private readonly roles: RoleDirectory,
+    private readonly memory: MemoryBlockStore,
+    audit: ToolAuditLog,
+    metrics: ToolMetrics,
+    @Inject(APP_LOGGER) logger: Logger,
+  ) {
+    this.calls = new ToolCalls(registry, access, audit, metrics, logger, config.TOOL_DEFAULT_TIMEOUT_MS);
   }
 
-  /** Every tool for now; per-role grants come with the plugin system. */
-  list(_roleId: string): toolPlugin.ToolDefinition[] {
-    return this.registry.list().map((t) => ({
-      name: t.name,
-      description: t.description,
-      parametersSchemaJson: JSON.stringify(t.parameters),
-    }));
-  }
-
-  async invoke(call: toolPlugin.InvokeToolRequest): Promise<toolPlugin.InvokeToolResponse> {
-    const started = Date.now();
-    try {
-      const result = await this.registry.invoke(call.tool, call.argumentsJson);
-      this.logger.info({ tool: call.tool, callId: call.callId, ms: Date.now() - started }, 'tool call ok');
-      return { callId: call.callId, ok: true, resultJson: JSON.stringify(result), error: '' };
-    } catch (e) {
-      const error = e instanceof ToolCallError ? `${e.code}: ${e.message}` : `TOOL_FAILED: ${(e as Error).message}`;
-      this.logger.info({ tool: call.tool, callId: call.callId, error }, 'tool call failed');
-      return { callId: call.callId, ok: false, resultJson: '', error };
+  onModuleInit(): void {
+    for (const tool of [
+      calculatorTool,
+      datetimeTool,
+      ...memoryBlockTools(this.memory),
+      searchDocumentsTool(new RoleDocuments(resolve(this.config.DOCUMENTS_DIR))),
+      ...coordinationTools(this.roles),
+      findToolsTool(() => this.access),
+    ]) {
+      this.registry.register(tool);
     }
+  }
+
+  list(request: toolPlugin.ListToolsRequest): Promise<toolPlugin.ToolDefinition[]> {
+    return this.calls.list(request.roleId, request.sessionId, request.turnId);
+  }
+
+  invoke(request: toolPlugin.InvokeToolRequest): Promise<toolPlugin.InvokeToolResponse> {
+    return this.calls.invoke(request);
   }
 }

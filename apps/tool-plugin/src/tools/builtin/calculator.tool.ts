@@ -12,5 +12,7 @@ export const calculatorTool: Tool<{ expression: string }, { expression: string; 
     required: ['expression'],
     additionalProperties: false,
   },
+  hints: { readOnly: true, idempotent: true },
+  source: 'builtin',
   run: ({ expression }) => ({ expression, value: evaluateExpression(expression) }),
 };

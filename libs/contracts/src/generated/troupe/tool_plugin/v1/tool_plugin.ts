@@ -9,16 +9,38 @@ import type { Metadata } from "@grpc/grpc-js";
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
 
+/** MCP-style behaviour hints; advisory, for the director and people approving calls. */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
 export interface ToolDefinition {
   name: string;
   description: string;
   /** JSON Schema of the arguments object, as JSON text. */
   parametersSchemaJson: string;
+  /** JSON Schema of the result, as JSON text; empty when the tool declares none. */
+  resultSchemaJson: string;
+  /** The director must get a person's approval before calling it (then sets approved). */
+  requiresApproval: boolean;
+  annotations:
+    | ToolAnnotations
+    | undefined;
+  /** Wall-clock limit of one call, in milliseconds. */
+  timeoutMs: number;
+  /** "builtin", "plugin:<name>" or "mcp:<server>". */
+  source: string;
 }
 
 export interface ListToolsRequest {
-  /** Empty lists every tool. */
+  /** Empty lists every tool (operators); otherwise only the role's granted tools. */
   roleId: string;
+  /** With turn_id: tools found by find_tools earlier in this turn are listed too. */
+  sessionId: string;
+  turnId: string;
 }
 
 export interface ListToolsResponse {
@@ -30,8 +52,15 @@ export interface InvokeToolRequest {
   tool: string;
   /** The arguments object, as JSON text. */
   argumentsJson: string;
+  /** Empty only for operator calls (no grants applied). */
   roleId: string;
   sessionId: string;
+  /** Keys what find_tools made callable: the rest of this turn. */
+  turnId: string;
+  /** The person the role is talking to, for user-scoped memory blocks. */
+  userId: string;
+  /** A person approved this call (needed by tools with requires_approval). */
+  approved: boolean;
 }
 
 export interface InvokeToolResponse {
@@ -39,14 +68,20 @@ export interface InvokeToolResponse {
   ok: boolean;
   /** The result, as JSON text, when ok. */
   resultJson: string;
-  /** What went wrong, naming the field when an argument is bad. */
+  /** What went wrong, "CODE: message", naming the field when an argument is bad. */
   error: string;
+  durationMs: number;
 }
 
 export interface ToolPluginServiceClient {
   /** Tools the role may use, in the JSON Schema form models expect for function calling. */
 
   listTools(request: ListToolsRequest, metadata?: Metadata): Observable<ListToolsResponse>;
+
+  /**
+   * Runs one call. A tool the role may not use answers PERMISSION_DENIED naming the tool;
+   * every other failure (bad arguments, timeout, crash) is an ok=false response the model can read.
+   */
 
   invokeTool(request: InvokeToolRequest, metadata?: Metadata): Observable<InvokeToolResponse>;
 }
@@ -58,6 +93,11 @@ export interface ToolPluginServiceController {
     request: ListToolsRequest,
     metadata?: Metadata,
   ): Promise<ListToolsResponse> | Observable<ListToolsResponse> | ListToolsResponse;
+
+  /**
+   * Runs one call. A tool the role may not use answers PERMISSION_DENIED naming the tool;
+   * every other failure (bad arguments, timeout, crash) is an ok=false response the model can read.
+   */
 
   invokeTool(
     request: InvokeToolRequest,
