@@ -109,7 +109,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
       const person = socket.data.principal.name;
       const turnId = randomUUID();
       // The policy may refuse the message (BUSY) before anyone sees it.
-      const turn = this.director.submit({ sessionId, turnId, author: person, text, roles: session.roles, policy: session.policy });
+      const turn = this.director.submit({ sessionId, turnId, author: person, authorId: socket.data.principal.userId, text, roles: session.roles, policy: session.policy });
       this.events.publish(sessionId, 'message.user', { sessionId, turnId, author: person, text });
       void turn;
       return { turnId };

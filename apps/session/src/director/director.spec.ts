@@ -43,8 +43,8 @@ class ScriptedPorts implements DirectorPorts {
   }
   async invokeTool(request: toolPlugin.InvokeToolRequest): Promise<toolPlugin.InvokeToolResponse> {
     this.toolCalls.push(request);
-    if (request.tool === 'broken') return { callId: request.callId, ok: false, resultJson: '', error: 'INVALID_ARGUMENTS: x: required' };
-    return { callId: request.callId, ok: true, resultJson: JSON.stringify({ value: 42 }), error: '' };
+    if (request.tool === 'broken') return { callId: request.callId, ok: false, resultJson: '', error: 'INVALID_ARGUMENTS: x: required', durationMs: 1 };
+    return { callId: request.callId, ok: true, resultJson: JSON.stringify({ value: 42 }), error: '', durationMs: 1 };
   }
   emit(sessionId: string, event: string, payload: object) {
     this.events.push({ event, payload });
@@ -64,7 +64,7 @@ class ScriptedPorts implements DirectorPorts {
 }
 
 function turn(policy: Partial<SessionPolicy> = {}, roles = ROLES): Turn {
-  return { sessionId: 's1', turnId: 't1', author: 'ada', text: 'hello', roles, policy: { ...DEFAULT_SESSION_POLICY, ...policy } };
+  return { sessionId: 's1', turnId: 't1', author: 'ada', authorId: 'u-ada', text: 'hello', roles, policy: { ...DEFAULT_SESSION_POLICY, ...policy } };
 }
 
 const call = (name: string, args: object) => `<tool_call>${JSON.stringify({ name, arguments: args })}</tool_call>`;

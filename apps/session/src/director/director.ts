@@ -27,6 +27,8 @@ export interface Turn {
   sessionId: string;
   turnId: string;
   author: string;
+  /** The author's user id, for user-scoped memory and grants. */
+  authorId: string;
   text: string;
   roles: RoleSummary[];
   policy: SessionPolicy;
@@ -156,7 +158,7 @@ export class Director {
     let outcome: { ok: boolean; result?: unknown; error?: string };
     try {
       const response = await this.ports.invokeTool(
-        { callId, tool, argumentsJson: JSON.stringify(args), roleId: role.id, sessionId },
+        { callId, tool, argumentsJson: JSON.stringify(args), roleId: role.id, sessionId, turnId, userId: turn.authorId, approved: false },
         signal,
       );
       outcome = response.ok ? { ok: true, result: JSON.parse(response.resultJson || 'null') } : { ok: false, error: response.error };
