@@ -31,7 +31,7 @@ export class TurnRunner {
   async run(turn: Turn, signal: AbortSignal): Promise<ReplyDoneEvent[]> {
     await this.ports.appendHistory({
       sessionId: turn.sessionId,
-      entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId: turn.turnId, createdAt: '' },
+      entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId: turn.turnId, createdAt: '', toolCallsJson: '' },
     });
     const replies: ReplyDoneEvent[] = [];
     for (const role of turn.roles) {
@@ -50,7 +50,7 @@ export class TurnRunner {
     let done: inference.GenerateDone | undefined;
     let error: ChatError | undefined;
     try {
-      const context = await this.ports.assembleContext({ sessionId, roleId: role.id });
+      const context = await this.ports.assembleContext({ sessionId, roleId: role.id, roleVersion: 0, followLatest: false, userId: '', variables: {} });
       const defaults = context.role?.generation;
       const stream = this.ports.generate(
         {
@@ -84,7 +84,7 @@ export class TurnRunner {
       // A cancelled reply keeps what was said, as the people in the room saw it.
       await this.ports.appendHistory({
         sessionId,
-        entry: { id: '', speakerKind: 'role', speaker: role.id, text, tokenCount: usage.completionTokens, turnId, createdAt: '' },
+        entry: { id: '', speakerKind: 'role', speaker: role.id, text, tokenCount: usage.completionTokens, turnId, createdAt: '', toolCallsJson: '' },
       });
     }
     const event: ReplyDoneEvent = { sessionId, turnId, roleId: role.id, roleName: role.name, text, usage, finishReason, ...(error ? { error } : {}) };
