@@ -10,6 +10,8 @@ interface InvalidationMessage {
   tags: string[];
 }
 
+const RECENT_INVALIDATIONS = 4096;
+
 interface Waiting {
   acks: number;
   expected: number | undefined;
@@ -28,6 +30,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   readonly instanceId = randomUUID();
   /** Counts invalidations applied here, so a reader can tell one happened while it was reading. */
   epoch = 0;
+  /** The tags of the most recent invalidations (ring buffer indexed by epoch). */
+  private readonly recent: string[][] = new Array(RECENT_INVALIDATIONS);
   private readonly handlers: ((tags: string[]) => void)[] = [];
   private readonly pending = new Map<string, Waiting>();
   private subscriber?: Redis;
@@ -102,8 +106,22 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     void this.redis.publish(this.ackChannel, JSON.stringify({ from: this.instanceId, nonce: message.nonce, tags: [] })).catch(() => undefined);
   }
 
+  /**
+   * Whether any invalidation since `epoch` touched one of the tags. Too long ago to tell
+   * (more than RECENT_INVALIDATIONS since) counts as yes: the caller then just skips caching.
+   */
+  invalidatedSince(epoch: number, tags: readonly string[]): boolean {
+    if (this.epoch - epoch >= RECENT_INVALIDATIONS) return true;
+    for (let e = epoch + 1; e <= this.epoch; e++) {
+      const touched = this.recent[e % RECENT_INVALIDATIONS];
+      if (touched.some((t) => tags.includes(t))) return true;
+    }
+    return false;
+  }
+
   private apply(tags: string[]): void {
     this.epoch++;
+    this.recent[this.epoch % RECENT_INVALIDATIONS] = tags;
     for (const handler of this.handlers) handler(tags);
   }
 }

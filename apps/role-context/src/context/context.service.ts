@@ -113,10 +113,8 @@ export class ContextService {
       recallMode,
       cached: false,
     };
-    if (windows && this.bus.epoch === epoch) {
-      const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
-      windows.setLocal(key, assembled, approximateBytes(assembled), tags);
-    }
+    const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
+    if (windows && !this.bus.invalidatedSince(epoch, tags)) windows.setLocal(key, assembled, approximateBytes(assembled), tags);
     return assembled;
   }
 

@@ -9,12 +9,16 @@ import { RoleDefinitionError, parseRoleDefinition } from './role-definition.pars
 import { readRoleFiles } from './role-seeder';
 import { RolesRepository } from './roles.repository';
 
+const MAX_VERSIONS_KEPT = 1000;
+
 export const roleTag = (id: string) => `role:${id}`;
 
 @Injectable()
 export class RolesService implements OnModuleInit, OnApplicationBootstrap {
   /** Latest version per role id; dropped on every instance when the role changes. */
   private readonly latest = new Map<string, StoredRole>();
+  /** Versions never change once stored, so they need no invalidation; the map only needs a bound. */
+  private readonly versionsSeen = new Map<string, StoredRole>();
 
   constructor(
     private readonly repository: RolesRepository,
@@ -48,12 +52,24 @@ export class RolesService implements OnModuleInit, OnApplicationBootstrap {
 
   /** The latest version, or the given one (versions outlive a deletion, for pinned sessions). */
   async get(id: string, version = 0): Promise<StoredRole | undefined> {
-    if (version > 0) return this.repository.getVersion(id, version);
-    if (!this.caches.enabled) return this.repository.get(id);
+    if (!this.caches.enabled) return version > 0 ? this.repository.getVersion(id, version) : this.repository.get(id);
+    if (version > 0) return this.cachedVersion(id, version);
     const cached = this.latest.get(id);
     if (cached) return cached;
     const role = await this.repository.get(id);
     if (role) this.latest.set(id, role);
+    return role;
+  }
+
+  private async cachedVersion(id: string, version: number): Promise<StoredRole | undefined> {
+    const key = `${id}@${version}`;
+    const hit = this.versionsSeen.get(key);
+    if (hit) return hit;
+    const role = await this.repository.getVersion(id, version);
+    if (role) {
+      if (this.versionsSeen.size >= MAX_VERSIONS_KEPT) this.versionsSeen.delete(this.versionsSeen.keys().next().value!);
+      this.versionsSeen.set(key, role);
+    }
     return role;
   }
 
