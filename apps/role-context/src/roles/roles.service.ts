@@ -56,8 +56,10 @@ export class RolesService implements OnModuleInit, OnApplicationBootstrap {
     if (version > 0) return this.cachedVersion(id, version);
     const cached = this.latest.get(id);
     if (cached) return cached;
+    const epoch = this.bus.epoch;
     const role = await this.repository.get(id);
-    if (role) this.latest.set(id, role);
+    // A change announced while we read may be newer than what we read: then do not keep it.
+    if (role && !this.bus.invalidatedSince(epoch, [roleTag(id)])) this.latest.set(id, role);
     return role;
   }
 
