@@ -1,24 +1,190 @@
 import { Injectable } from '@nestjs/common';
 import { roleContext } from '@troupe/contracts';
+import { createHash } from 'node:crypto';
+import { CacheRegistry } from '../caches/cache-registry';
+import { InvalidationBus } from '../caches/invalidation-bus';
 import { HistoryRepository } from '../history/history.repository';
+import { sessionTag } from '../history/history.service';
+import { MemoryService, memoryTags } from '../memory/memory.service';
+import { RecallService, recallTag } from '../recall/recall.service';
 import { RoleContextConfig } from '../role-context.config';
-import { RolesService } from '../roles/roles.service';
-import { assembleMessages } from './context-assembler';
+import { placeholders, renderPersona } from '../roles/persona-template';
+import { StoredRole } from '../roles/role';
+import { RolesService, roleTag } from '../roles/roles.service';
+import { MessageTokenizer } from '../tokens/token-counter';
+import { TokenCounterService } from '../tokens/token-counter.service';
+import { CountedMessage, fitWindow } from './context-assembler';
+import { RolePinsRepository } from './role-pins.repository';
 
 export class RoleNotFoundError extends Error {}
+export class ContextRequestError extends Error {}
 
+export interface AssembleRequest {
+  sessionId: string;
+  roleId: string;
+  roleVersion: number;
+  followLatest: boolean;
+  userId: string;
+  variables: Record<string, string>;
+}
+
+type Assembled = roleContext.AssembleContextResponse;
+
+/** The rendered persona and its tokenized form: the prompt prefix every turn of the role starts with. */
+interface PersonaPrefix {
+  content: string;
+  tokenIds: number[] | null;
+  tokens: number;
+}
+
+/**
+ * Builds what a role sees on its turn. Warm path: the assembled window from the window cache
+ * (dropped on every instance when the session gets a turn, the role changes, its memory is
+ * edited or a fact is stored). Cold path: resolve the pinned role version, the persona prefix
+ * (from the role's cache class), memory blocks, summary and history, recalled facts; fit them
+ * into the token budget with the bound model's tokenizer.
+ */
 @Injectable()
 export class ContextService {
   constructor(
     private readonly roles: RolesService,
+    private readonly pins: RolePinsRepository,
     private readonly history: HistoryRepository,
+    private readonly memory: MemoryService,
+    private readonly recall: RecallService,
+    private readonly tokens: TokenCounterService,
+    private readonly caches: CacheRegistry,
+    private readonly bus: InvalidationBus,
     private readonly config: RoleContextConfig,
   ) {}
 
-  async assemble(sessionId: string, roleId: string): Promise<roleContext.AssembleContextResponse> {
-    const role = await this.roles.get(roleId);
-    if (!role) throw new RoleNotFoundError(`role "${roleId}" not found`);
-    const entries = await this.history.recent(sessionId, this.config.CONTEXT_MAX_HISTORY_ENTRIES);
-    return { role, messages: assembleMessages(role, entries), historyEntries: entries.length };
+  async assemble(request: AssembleRequest): Promise<Assembled> {
+    const windows = this.caches.forClass(this.config.WINDOW_CACHE_CLASS);
+    const key = windowKey(request);
+    const hit = windows?.getLocal<Assembled>(key);
+    if (hit) return { ...hit, cached: true };
+
+    // An invalidation that lands while we read must not be undone by caching what we read.
+    const epoch = this.bus.epoch;
+    const role = await this.resolveRole(request);
+    const values = this.variableValues(role, request);
+    const tokenizer = this.tokens.forModel(role.model);
+    const [persona, { entries, summary }, blocks] = await Promise.all([
+      this.personaPrefix(role, values, tokenizer),
+      this.history.window(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH),
+      this.memory.visible(role, request.userId),
+    ]);
+
+    const counted = (message: roleContext.ContextMessage): CountedMessage => ({ message, tokens: tokenizer.countMessage(message) });
+    const extras: CountedMessage[] = [];
+    const withText = blocks.filter((b) => b.text.trim().length > 0);
+    if (withText.length) {
+      const content = ['Memory blocks:', ...withText.map((b) => `[${b.name}] (${b.scope})\n${b.text}`)].join('\n');
+      extras.push(counted({ role: 'system', name: 'memory', content }));
+    }
+    const summaryAt = summary ? extras.push(counted({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${summary}` })) - 1 : -1;
+    let recallMode = 'none';
+    const k = role.memory?.recallTopK ?? 0;
+    const query = [...entries].reverse().find((e) => e.speakerKind === 'person')?.text;
+    if (k > 0 && query) {
+      const found = await this.recall.recall(role.id, request.userId, query, k);
+      if (found.facts.length) {
+        recallMode = found.mode;
+        extras.push(counted({ role: 'system', name: 'recall', content: ['Facts you remember:', ...found.facts.map((f) => `- ${f.text}`)].join('\n') }));
+      }
+    }
+
+    const window = fitWindow(role, {
+      persona: { message: { role: 'system', name: role.name, content: persona.content }, tokens: persona.tokens },
+      extras,
+      history: entries,
+      budget: role.contextTokenBudget,
+      trailer: tokenizer.trailer(),
+      count: (m) => tokenizer.countMessage(m),
+    });
+    const assembled: Assembled = {
+      role,
+      messages: window.messages,
+      historyEntries: window.historyEntries,
+      tokenCount: window.tokens,
+      tokenBudget: role.contextTokenBudget,
+      tokenizer: tokenizer.label,
+      summaryIncluded: summaryAt >= 0 && window.included[summaryAt],
+      recallMode,
+      cached: false,
+    };
+    const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
+    if (windows && !this.bus.invalidatedSince(epoch, tags)) windows.setLocal(key, assembled, approximateBytes(assembled), tags);
+    return assembled;
   }
+
+  /** An explicit version (re-pins the session), the latest (follow), or the session's pinned version. */
+  private async resolveRole(request: AssembleRequest): Promise<StoredRole> {
+    const { sessionId, roleId } = request;
+    if (request.roleVersion > 0) {
+      const role = await this.roles.get(roleId, request.roleVersion);
+      if (!role) throw new RoleNotFoundError(`role "${roleId}" has no version ${request.roleVersion}`);
+      const before = await this.pins.repin(sessionId, roleId, role.version);
+      // Windows cached under the old pin must go (here and on every other instance).
+      if (before !== undefined && before !== role.version) await this.bus.publish([sessionTag(sessionId)]);
+      return role;
+    }
+    const pinned = request.followLatest ? undefined : await this.pins.get(sessionId, roleId);
+    if (pinned !== undefined) {
+      const role = await this.roles.get(roleId, pinned);
+      if (role) return role;
+    }
+    const latest = await this.roles.get(roleId);
+    if (!latest) throw new RoleNotFoundError(`role "${roleId}" not found`);
+    if (request.followLatest) return latest;
+    const version = await this.pins.pinIfAbsent(sessionId, roleId, latest.version);
+    return version === latest.version ? latest : ((await this.roles.get(roleId, version)) ?? latest);
+  }
+
+  private variableValues(role: StoredRole, request: AssembleRequest): Record<string, string> {
+    for (const name of Object.keys(request.variables)) {
+      if (!(name in (role.variables ?? {}))) {
+        throw new ContextRequestError(`variables.${name}: role "${role.id}" v${role.version} declares no such variable`);
+      }
+    }
+    return {
+      ...role.variables,
+      ...request.variables,
+      role_name: role.name,
+      goals: (role.goals ?? []).join('; '),
+      style: role.style ?? '',
+      user: request.userId,
+    };
+  }
+
+  private async personaPrefix(role: StoredRole, values: Record<string, string>, tokenizer: MessageTokenizer): Promise<PersonaPrefix> {
+    const used = placeholders(role.persona).map((name) => [name, values[name] ?? '']);
+    const cache = this.caches.forClass(role.cacheClass);
+    const key = `persona:${role.id}:${role.version}:${digest(JSON.stringify(used))}`;
+    const hit = await cache?.get<PersonaPrefix>(key);
+    if (hit) return hit;
+    const content = renderPersona(role.persona, values);
+    const message = { role: 'system', name: role.name, content };
+    const tokenIds = tokenizer.encodeMessage(message) ?? null;
+    const prefix: PersonaPrefix = { content, tokenIds, tokens: tokenIds?.length ?? tokenizer.countMessage(message) };
+    await cache?.set(key, prefix, [roleTag(role.id)]);
+    return prefix;
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('base64url').slice(0, 16);
+}
+
+function windowKey(r: AssembleRequest): string {
+  const pin = r.roleVersion > 0 ? `v${r.roleVersion}` : r.followLatest ? 'latest' : 'pinned';
+  const vars = Object.keys(r.variables).length ? digest(JSON.stringify(Object.entries(r.variables).sort())) : '-';
+  return `window:${r.sessionId}:${r.roleId}:${pin}:${r.userId}:${vars}`;
+}
+
+/** UTF-16 text is 2 bytes a character; each message and field costs some object overhead too. */
+function approximateBytes(a: Assembled): number {
+  let bytes = 512;
+  for (const m of a.messages) bytes += 2 * (m.content.length + m.name.length + m.role.length) + 96;
+  return bytes + 2 * (a.role?.persona.length ?? 0);
 }

@@ -1,18 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { roleContext } from '@troupe/contracts';
+import { APP_LOGGER, Logger } from '@troupe/logging';
 import { REDIS, Redis } from '@troupe/redis';
+import { randomUUID } from 'node:crypto';
 import { RoleContextConfig } from '../role-context.config';
+import { foldIntoSummary } from './extractive-summary';
 
 export type HistoryEntry = roleContext.HistoryEntry;
 
-const FIELDS = ['speakerKind', 'speaker', 'text', 'tokenCount', 'turnId', 'createdAt'] as const;
+const FIELDS = ['speakerKind', 'speaker', 'text', 'tokenCount', 'turnId', 'createdAt', 'toolCallsJson'] as const;
 
-/** A session's history as one Redis Stream, trimmed to a bound so it never grows without limit. */
+/** Releases the compaction lock only if we still hold it. KEYS: lock. ARGV: token. */
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * A session's history as one Redis Stream plus its rolling summary. The stream is bounded:
+ * once it holds HISTORY_COMPACTION_BATCH entries over HISTORY_MAX_ENTRIES, the oldest are
+ * folded into the summary and deleted (under a lock, so two instances never fold twice).
+ */
 @Injectable()
 export class HistoryRepository {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: RoleContextConfig,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
   async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<string> {
@@ -23,31 +34,73 @@ export class HistoryRepository {
       tokenCount: String(entry.tokenCount),
       turnId: entry.turnId,
       createdAt: String(Date.now()),
+      toolCallsJson: entry.toolCallsJson ?? '',
     };
-    const id = await this.redis.xadd(
-      this.key(sessionId),
-      'MAXLEN',
-      '~',
-      String(this.config.HISTORY_MAX_ENTRIES),
-      '*',
-      ...Object.entries(fields).flat(),
-    );
-    return id as string;
+    const [[, id], [, length]] = (await this.redis
+      .multi()
+      .xadd(this.key(sessionId), '*', ...Object.entries(fields).flat())
+      .xlen(this.key(sessionId))
+      .exec()) as [[null, string], [null, number]];
+    if (length >= this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH) {
+      await this.compact(sessionId).catch((e) => this.logger.warn({ sessionId, err: e }, 'history compaction failed; will retry on a later append'));
+    }
+    return id;
   }
 
   /** The most recent `limit` entries, oldest first. */
   async recent(sessionId: string, limit: number): Promise<HistoryEntry[]> {
     const raw = await this.redis.xrevrange(this.key(sessionId), '+', '-', 'COUNT', limit);
-    return raw.reverse().map(([id, values]) => {
-      const map: Record<string, string> = {};
-      for (let i = 0; i < values.length; i += 2) map[values[i]] = values[i + 1];
-      const entry: HistoryEntry = { id, speakerKind: '', speaker: '', text: '', tokenCount: 0, turnId: '', createdAt: '' };
-      for (const f of FIELDS) (entry as unknown as Record<string, unknown>)[f] = f === 'tokenCount' ? Number(map[f] ?? 0) : (map[f] ?? '');
-      return entry;
-    });
+    return raw.reverse().map(([id, values]) => toEntry(id, values));
+  }
+
+  async summary(sessionId: string): Promise<string> {
+    return (await this.redis.get(this.summaryKey(sessionId))) ?? '';
+  }
+
+  /** Recent entries and the summary in one round trip. */
+  async window(sessionId: string, limit: number): Promise<{ entries: HistoryEntry[]; summary: string }> {
+    const [[, raw], [, summary]] = (await this.redis
+      .multi()
+      .xrevrange(this.key(sessionId), '+', '-', 'COUNT', limit)
+      .get(this.summaryKey(sessionId))
+      .exec()) as [[null, [string, string[]][]], [null, string | null]];
+    return { entries: raw.reverse().map(([id, values]) => toEntry(id, values)), summary: summary ?? '' };
+  }
+
+  /** Folds everything beyond HISTORY_MAX_ENTRIES into the summary; returns how many entries were folded. */
+  async compact(sessionId: string): Promise<number> {
+    const lock = `${this.key(sessionId)}:compacting`;
+    const token = randomUUID();
+    if ((await this.redis.set(lock, token, 'PX', 30_000, 'NX')) !== 'OK') return 0;
+    try {
+      const excess = (await this.redis.xlen(this.key(sessionId))) - this.config.HISTORY_MAX_ENTRIES;
+      if (excess <= 0) return 0;
+      const oldest = (await this.redis.xrange(this.key(sessionId), '-', '+', 'COUNT', excess)).map(([id, values]) => toEntry(id, values));
+      const summary = foldIntoSummary(await this.summary(sessionId), oldest, this.config.SUMMARY_MAX_CHARS);
+      await this.redis
+        .multi()
+        .set(this.summaryKey(sessionId), summary)
+        .xdel(this.key(sessionId), ...oldest.map((e) => e.id))
+        .exec();
+      return oldest.length;
+    } finally {
+      await this.redis.eval(UNLOCK, 1, lock, token);
+    }
   }
 
   private key(sessionId: string): string {
     return `session:${sessionId}:history`;
   }
+
+  private summaryKey(sessionId: string): string {
+    return `session:${sessionId}:summary`;
+  }
+}
+
+function toEntry(id: string, values: string[]): HistoryEntry {
+  const map: Record<string, string> = {};
+  for (let i = 0; i < values.length; i += 2) map[values[i]] = values[i + 1];
+  const entry: HistoryEntry = { id, speakerKind: '', speaker: '', text: '', tokenCount: 0, turnId: '', createdAt: '', toolCallsJson: '' };
+  for (const f of FIELDS) (entry as unknown as Record<string, unknown>)[f] = f === 'tokenCount' ? Number(map[f] ?? 0) : (map[f] ?? '');
+  return entry;
 }

@@ -1,31 +1,79 @@
 import { Controller } from '@nestjs/common';
 import { roleContext } from '@troupe/contracts';
-import { GrpcStatus, grpcError, notFound, validateGrpcRequest } from '@troupe/grpc';
-import { ContextService, RoleNotFoundError } from '../context/context.service';
-import { HistoryRepository } from '../history/history.repository';
+import { GrpcStatus, grpcError, invalidArgument, notFound, validateGrpcRequest } from '@troupe/grpc';
+import { CacheRegistry } from '../caches/cache-registry';
+import { ContextRequestError, ContextService, RoleNotFoundError } from '../context/context.service';
+import { HistoryService } from '../history/history.service';
+import { MemoryRequestError, MemoryService } from '../memory/memory.service';
+import { RecallService } from '../recall/recall.service';
+import { StoredRole } from '../roles/role';
+import { RoleDefinitionError } from '../roles/role-definition.parser';
 import { RolesService } from '../roles/roles.service';
-import { AppendHistoryDto, AssembleContextDto, GetHistoryDto, GetRoleDto } from './dto/role-context-requests.dto';
+import {
+  AppendHistoryDto,
+  AssembleContextDto,
+  GetHistoryDto,
+  GetMemoryBlockDto,
+  GetRoleDto,
+  MemoryOwnerDto,
+  PutMemoryBlockDto,
+  PutRoleDto,
+  RecallFactsDto,
+  RememberFactDto,
+  RoleIdDto,
+} from './dto/role-context-requests.dto';
 
 const MAX_HISTORY_PAGE = 1000;
+const DEFAULT_RECALL_K = 5;
+
+/** Maps domain errors to gRPC statuses; anything else stays INTERNAL. */
+async function answer<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof RoleNotFoundError) throw notFound(e.message);
+    if (e instanceof RoleDefinitionError || e instanceof ContextRequestError) throw grpcError(GrpcStatus.INVALID_ARGUMENT, e.message);
+    if (e instanceof MemoryRequestError) throw grpcError(e.kind === 'denied' ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.INVALID_ARGUMENT, e.message);
+    throw e;
+  }
+}
 
 @Controller()
 @roleContext.RoleContextServiceControllerMethods()
 export class RoleContextController implements roleContext.RoleContextServiceController {
   constructor(
     private readonly roles: RolesService,
-    private readonly history: HistoryRepository,
+    private readonly history: HistoryService,
     private readonly context: ContextService,
+    private readonly memory: MemoryService,
+    private readonly recall: RecallService,
+    private readonly caches: CacheRegistry,
   ) {}
 
   async getRole(request: roleContext.GetRoleRequest): Promise<roleContext.GetRoleResponse> {
-    const { id } = validateGrpcRequest(GetRoleDto, request);
-    const role = await this.roles.get(id);
-    if (!role) throw notFound(`role "${id}" not found`);
-    return { role };
+    const { id, version } = validateGrpcRequest(GetRoleDto, request);
+    return { role: await this.role(id, version) };
   }
 
   async listRoles(): Promise<roleContext.ListRolesResponse> {
     return { roles: await this.roles.list() };
+  }
+
+  async putRole(request: roleContext.PutRoleRequest): Promise<roleContext.PutRoleResponse> {
+    const { definitionJson } = validateGrpcRequest(PutRoleDto, request);
+    return answer(() => this.roles.put(definitionJson));
+  }
+
+  async deleteRole(request: roleContext.DeleteRoleRequest): Promise<roleContext.DeleteRoleResponse> {
+    const { id } = validateGrpcRequest(RoleIdDto, request);
+    return { deleted: await this.roles.delete(id) };
+  }
+
+  async listRoleVersions(request: roleContext.ListRoleVersionsRequest): Promise<roleContext.ListRoleVersionsResponse> {
+    const { id } = validateGrpcRequest(RoleIdDto, request);
+    const versions = await this.roles.versions(id);
+    if (versions.length === 0) throw notFound(`role "${id}" not found`);
+    return { versions };
   }
 
   async appendHistory(request: roleContext.AppendHistoryRequest): Promise<roleContext.AppendHistoryResponse> {
@@ -36,29 +84,59 @@ export class RoleContextController implements roleContext.RoleContextServiceCont
   async getHistory(request: roleContext.GetHistoryRequest): Promise<roleContext.GetHistoryResponse> {
     const { sessionId, limit } = validateGrpcRequest(GetHistoryDto, request);
     const count = limit > 0 ? Math.min(limit, MAX_HISTORY_PAGE) : MAX_HISTORY_PAGE;
-    return { entries: await this.history.recent(sessionId, count) };
+    return this.history.read(sessionId, count);
   }
 
   async assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse> {
-    const { sessionId, roleId } = validateGrpcRequest(AssembleContextDto, request);
-    try {
-      return await this.context.assemble(sessionId, roleId);
-    } catch (e) {
-      if (e instanceof RoleNotFoundError) throw notFound(e.message);
-      throw e;
+    const dto = validateGrpcRequest(AssembleContextDto, request);
+    return answer(() => this.context.assemble(dto));
+  }
+
+  async listMemoryBlocks(request: roleContext.ListMemoryBlocksRequest): Promise<roleContext.ListMemoryBlocksResponse> {
+    const { roleId, userId } = validateGrpcRequest(MemoryOwnerDto, request);
+    return { blocks: await this.memory.visible(await this.role(roleId), userId) };
+  }
+
+  async getMemoryBlock(request: roleContext.GetMemoryBlockRequest): Promise<roleContext.GetMemoryBlockResponse> {
+    const { roleId, userId, name, scope } = validateGrpcRequest(GetMemoryBlockDto, request);
+    const role = await this.role(roleId);
+    const block = await answer(() => this.memory.get(role, userId, name, scope));
+    if (!block) throw notFound(`memory block "${name}" not found`);
+    return { block };
+  }
+
+  async putMemoryBlock(request: roleContext.PutMemoryBlockRequest): Promise<roleContext.PutMemoryBlockResponse> {
+    const dto = validateGrpcRequest(PutMemoryBlockDto, request);
+    const role = await this.role(dto.roleId);
+    const outcome = await answer(() => this.memory.put(role, dto));
+    if (outcome.kind === 'conflict') {
+      throw grpcError(GrpcStatus.ABORTED, `expectedVersion: block "${dto.name}" is at version ${outcome.version}, not ${dto.expectedVersion}`);
     }
+    if (outcome.kind === 'too-large') {
+      throw grpcError(GrpcStatus.FAILED_PRECONDITION, `text: block "${dto.name}" would hold ${outcome.chars} characters; its limit is ${outcome.limit}`);
+    }
+    return { block: outcome.block };
   }
 
-  // Memory blocks arrive with the role-context issue.
-  listMemoryBlocks(): roleContext.ListMemoryBlocksResponse {
-    throw grpcError(GrpcStatus.UNIMPLEMENTED, 'memory blocks are not implemented yet');
+  async rememberFact(request: roleContext.RememberFactRequest): Promise<roleContext.RememberFactResponse> {
+    const { roleId, userId, text } = validateGrpcRequest(RememberFactDto, request);
+    await this.role(roleId);
+    return this.recall.remember(roleId, userId, text);
   }
 
-  getMemoryBlock(): roleContext.GetMemoryBlockResponse {
-    throw grpcError(GrpcStatus.UNIMPLEMENTED, 'memory blocks are not implemented yet');
+  async recallFacts(request: roleContext.RecallFactsRequest): Promise<roleContext.RecallFactsResponse> {
+    const { roleId, userId, query, topK } = validateGrpcRequest(RecallFactsDto, request);
+    const role = await this.role(roleId);
+    return this.recall.recall(roleId, userId, query, topK || role.memory?.recallTopK || DEFAULT_RECALL_K);
   }
 
-  putMemoryBlock(): roleContext.PutMemoryBlockResponse {
-    throw grpcError(GrpcStatus.UNIMPLEMENTED, 'memory blocks are not implemented yet');
+  getCacheStats(): roleContext.GetCacheStatsResponse {
+    return { classes: this.caches.stats() };
+  }
+
+  private async role(id: string, version = 0): Promise<StoredRole> {
+    const role = await this.roles.get(id, version);
+    if (!role) throw notFound(version ? `role "${id}" has no version ${version}` : `role "${id}" not found`);
+    return role;
   }
 }

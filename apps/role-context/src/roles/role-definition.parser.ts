@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { RoleDefinitionDto } from './dto/role-definition.dto';
+import { checkPersonaTemplate } from './persona-template';
 
 export class RoleDefinitionError extends Error {
   constructor(message: string) {
@@ -24,6 +25,8 @@ export function parseRoleDefinition(input: unknown): RoleDefinitionDto {
   }
   const dto = plainToInstance(RoleDefinitionDto, input);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw new RoleDefinitionError(flatten(errors).join('; '));
+  const problems = flatten(errors);
+  if (problems.length === 0) problems.push(...checkPersonaTemplate(dto.persona, dto.variables));
+  if (problems.length > 0) throw new RoleDefinitionError(problems.join('; '));
   return dto;
 }

@@ -9,11 +9,21 @@ export function toStoredRole(definition: RoleDefinitionDto, version: number): St
     id: definition.id,
     version,
     name: definition.name,
-    description: definition.description,
+    description: definition.description ?? '',
     persona: definition.persona,
     model: definition.model,
     generation: { ...definition.generation },
-    tools: [...definition.tools],
+    tools: [...(definition.tools ?? [])],
     contextTokenBudget: definition.contextTokenBudget,
+    // Definitions stored before these fields existed read as the defaults.
+    goals: [...(definition.goals ?? [])],
+    style: definition.style ?? '',
+    variables: { ...(definition.variables ?? {}) },
+    cacheClass: definition.cacheClass ?? 'persona',
+    memory: {
+      blockLimitChars: definition.memory?.blockLimitChars ?? 2000,
+      sharedBlocks: [...(definition.memory?.sharedBlocks ?? [])],
+      recallTopK: definition.memory?.recallTopK ?? 0,
+    },
   };
 }

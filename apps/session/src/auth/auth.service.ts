@@ -45,7 +45,7 @@ export class AuthService implements OnModuleInit {
   async authenticate(token: string | undefined, requestedName: unknown): Promise<Principal> {
     if (!this.verifier) {
       const name = typeof requestedName === 'string' && DISPLAY_NAME.test(requestedName) ? requestedName : 'guest';
-      return { userId: `anon:${randomUUID()}`, name, roles: [], anonymous: true };
+      return { userId: `anon-${randomUUID()}`, name, roles: [], anonymous: true };
     }
     if (!token) throw new AuthError('a bearer token is required');
     return this.verifier.verify(token);

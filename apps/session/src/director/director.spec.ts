@@ -23,9 +23,15 @@ class ScriptedPorts implements DirectorPorts {
   }
   async assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse> {
     return {
-      role: { id: request.roleId, version: 1, name: request.roleId, description: '', persona: '', model: 'm', generation: undefined, tools: [], contextTokenBudget: 0 },
+      role: { id: request.roleId, version: 1, name: request.roleId, model: 'm', generation: undefined } as roleContext.Role,
       messages: [],
       historyEntries: 0,
+      tokenCount: 0,
+      tokenBudget: 0,
+      tokenizer: 'estimate',
+      summaryIncluded: false,
+      recallMode: 'none',
+      cached: false,
     };
   }
   async *generate(request: inference.GenerateRequest, signal: AbortSignal): AsyncIterable<inference.GenerateResponse> {

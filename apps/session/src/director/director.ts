@@ -66,7 +66,7 @@ export class Director {
     const { sessionId, turnId, policy } = turn;
     await this.ports.appendHistory({
       sessionId,
-      entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '' },
+      entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '', toolCallsJson: '' },
     });
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     const state: SpeakerState = { roles: turn.roles, spoken: [] };
@@ -174,7 +174,7 @@ export class Director {
     const text = outcome.ok ? `<tool_result>${JSON.stringify(outcome.result)}</tool_result>` : `<tool_error>${outcome.error}</tool_error>`;
     await this.ports.appendHistory({
       sessionId: turn.sessionId,
-      entry: { id: '', speakerKind: 'role', speaker: `tool.${tool}`, text, tokenCount: 0, turnId: turn.turnId, createdAt: '' },
+      entry: { id: '', speakerKind: 'role', speaker: `tool.${tool}`, text, tokenCount: 0, turnId: turn.turnId, createdAt: '', toolCallsJson: '' },
     });
   }
 
@@ -187,7 +187,7 @@ export class Director {
     let done: inference.GenerateDone | undefined;
     let error: ChatError | undefined;
     try {
-      const context = await this.ports.assembleContext({ sessionId, roleId: role.id });
+      const context = await this.ports.assembleContext({ sessionId, roleId: role.id, roleVersion: role.version, followLatest: false, userId: turn.authorId, variables: {} });
       const defaults = context.role?.generation;
       const maxNewTokens = Math.max(1, Math.min(defaults?.maxNewTokens || tokenAllowance, tokenAllowance));
       for await (const chunk of this.ports.generate(
@@ -216,7 +216,7 @@ export class Director {
       // An interrupted or cancelled reply keeps what was said, as the people in the room saw it.
       await this.ports.appendHistory({
         sessionId,
-        entry: { id: '', speakerKind: 'role', speaker: role.id, text, tokenCount: usage.completionTokens, turnId, createdAt: '' },
+        entry: { id: '', speakerKind: 'role', speaker: role.id, text, tokenCount: usage.completionTokens, turnId, createdAt: '', toolCallsJson: '' },
       });
     }
     const event: SessionEventPayload<'reply.done'> = { sessionId, turnId, roleId: role.id, roleName: role.name, text, usage, finishReason, ...(error ? { error } : {}) };
@@ -228,7 +228,7 @@ export class Director {
   private async select(turn: Turn, signal: AbortSignal): Promise<RoleSummary | undefined> {
     const moderator = turn.policy.moderator || turn.roles[0].id;
     try {
-      const context = await this.ports.assembleContext({ sessionId: turn.sessionId, roleId: moderator });
+      const context = await this.ports.assembleContext({ sessionId: turn.sessionId, roleId: moderator, roleVersion: 0, followLatest: true, userId: turn.authorId, variables: {} });
       const names = turn.roles.map((r) => r.name).join(', ');
       let answer = '';
       for await (const chunk of this.ports.generate(

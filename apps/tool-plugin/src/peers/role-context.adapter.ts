@@ -12,7 +12,7 @@ export class RoleContextAdapter implements RoleDirectory, MemoryBlockStore {
 
   async grantsOf(roleId: string): Promise<string[] | null> {
     try {
-      const { role } = await this.grpc.unary<roleContext.GetRoleRequest, roleContext.GetRoleResponse>('getRole', { id: roleId });
+      const { role } = await this.grpc.unary<roleContext.GetRoleRequest, roleContext.GetRoleResponse>('getRole', { id: roleId, version: 0 });
       return role?.tools ?? [];
     } catch (e) {
       if (e instanceof GrpcCallError && e.code === GrpcStatus.NOT_FOUND) return null;

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsObject,
   IsArray,
   IsInt,
   IsNumber,
@@ -34,6 +35,23 @@ export class GenerationDefaultsDto {
   @Min(0)
   @Max(1)
   topP = 0.95;
+}
+
+export class MemorySettingsDto {
+  @IsInt()
+  @Min(16)
+  @Max(1_000_000)
+  blockLimitChars = 2000;
+
+  @IsArray()
+  @ArrayMaxSize(32)
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { each: true, message: 'each shared block name must be lowercase letters, digits, "_" or "-"' })
+  sharedBlocks: string[] = [];
+
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  recallTopK = 0;
 }
 
 /** A role as written in a file under roles/ or sent by an operator. */
@@ -77,4 +95,30 @@ export class RoleDefinitionDto {
   @Min(64)
   @Max(1_000_000)
   contextTokenBudget = 2048;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(32)
+  @IsString({ each: true })
+  @MaxLength(500, { each: true })
+  goals: string[] = [];
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  style = '';
+
+  /** Defaults of the persona's own {{variables}}; a request may override them. */
+  @IsOptional()
+  @IsObject()
+  variables: Record<string, string> = {};
+
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9-]{0,31}$/, { message: 'cacheClass must be a cache class name' })
+  cacheClass = 'persona';
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MemorySettingsDto)
+  memory: MemorySettingsDto = new MemorySettingsDto();
 }

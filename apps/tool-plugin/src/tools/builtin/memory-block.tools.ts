@@ -50,7 +50,7 @@ export function memoryBlockTools(store: MemoryBlockStore): Tool<any, any>[] {
     hints: { readOnly: false, destructive: true, idempotent: false },
     source: 'builtin',
     run: async ({ name, text, mode = 'replace', expected_version = 0 }, ctx) =>
-      view(await store.put({ roleId: requireRole(ctx), userId: ctx.userId, name, text, mode, expectedVersion: expected_version })),
+      view(await store.put({ roleId: requireRole(ctx), userId: ctx.userId, name, text, mode, expectedVersion: expected_version, scope: '' })),
   };
   return [list, read, write];
 }

@@ -16,20 +16,47 @@ export interface GenerationDefaults {
   topP: number;
 }
 
+export interface MemorySettings {
+  /** Largest memory block this role creates, in characters (Unicode code points). */
+  blockLimitChars: number;
+  /** Names of shared blocks (a team's common notes) this role sees and may edit. */
+  sharedBlocks: string[];
+  /** Facts recalled into the context per turn; 0 turns recall off. */
+  recallTopK: number;
+}
+
 export interface Role {
   id: string;
   version: number;
   name: string;
   description: string;
+  /** The system prompt template; "{{variable}}" placeholders are filled when assembling. */
   persona: string;
   model: string;
-  generation: GenerationDefaults | undefined;
+  generation:
+    | GenerationDefaults
+    | undefined;
+  /** Tools the role may call. */
   tools: string[];
   contextTokenBudget: number;
+  goals: string[];
+  style: string;
+  /** Default values of the persona's own variables. */
+  variables: { [key: string]: string };
+  /** The cache class (from the service's config) that holds this role's persona and prompt prefix. */
+  cacheClass: string;
+  memory: MemorySettings | undefined;
+}
+
+export interface Role_VariablesEntry {
+  key: string;
+  value: string;
 }
 
 export interface GetRoleRequest {
   id: string;
+  /** 0 means the latest version. */
+  version: number;
 }
 
 export interface GetRoleResponse {
@@ -41,6 +68,36 @@ export interface ListRolesRequest {
 
 export interface ListRolesResponse {
   roles: Role[];
+}
+
+export interface PutRoleRequest {
+  /** The role as JSON, in the same shape as the files under roles/ (validated the same way). */
+  definitionJson: string;
+}
+
+export interface PutRoleResponse {
+  role:
+    | Role
+    | undefined;
+  /** False when the definition equals the latest version (no new version was made). */
+  changed: boolean;
+}
+
+export interface DeleteRoleRequest {
+  id: string;
+}
+
+export interface DeleteRoleResponse {
+  deleted: boolean;
+}
+
+export interface ListRoleVersionsRequest {
+  id: string;
+}
+
+export interface ListRoleVersionsResponse {
+  /** Oldest first. */
+  versions: Role[];
 }
 
 export interface HistoryEntry {
@@ -55,6 +112,8 @@ export interface HistoryEntry {
   turnId: string;
   /** Milliseconds since the epoch, as a decimal string (set by the server). */
   createdAt: string;
+  /** Tool calls the speaker made in this entry and their results, as JSON text (may be empty). */
+  toolCallsJson: string;
 }
 
 export interface AppendHistoryRequest {
@@ -73,11 +132,26 @@ export interface GetHistoryRequest {
 
 export interface GetHistoryResponse {
   entries: HistoryEntry[];
+  /** The rolling summary of compacted (older) turns; empty when there is none. */
+  summary: string;
 }
 
 export interface AssembleContextRequest {
   sessionId: string;
   roleId: string;
+  /** Use this role version (and pin the session to it); 0: the session's pinned version. */
+  roleVersion: number;
+  /** Use the latest role version instead of the pinned one. */
+  followLatest: boolean;
+  /** The person the role answers, for "user"-scoped memory blocks and recall. */
+  userId: string;
+  /** Values for the persona's declared variables (override the role's defaults). */
+  variables: { [key: string]: string };
+}
+
+export interface AssembleContextRequest_VariablesEntry {
+  key: string;
+  value: string;
 }
 
 export interface ContextMessage {
@@ -90,7 +164,18 @@ export interface ContextMessage {
 export interface AssembleContextResponse {
   role: Role | undefined;
   messages: ContextMessage[];
+  /** History entries included in the messages. */
   historyEntries: number;
+  /** Prompt tokens of the messages, counted with the bound model's tokenizer. */
+  tokenCount: number;
+  tokenBudget: number;
+  /** "model:<name>" when the model's own tokenizer counted, "estimate" when it is not installed here. */
+  tokenizer: string;
+  summaryIncluded: boolean;
+  /** "embedding", "keyword" or "none" (no recall for this role or nothing stored). */
+  recallMode: string;
+  /** True when the assembled window came from the cache. */
+  cached: boolean;
 }
 
 export interface MemoryBlock {
@@ -119,6 +204,11 @@ export interface GetMemoryBlockRequest {
   roleId: string;
   userId: string;
   name: string;
+  /**
+   * "role", "user" or "shared"; empty: "user" when user_id is set, else "role" (or "shared"
+   * when the role lists a shared block of that name).
+   */
+  scope: string;
 }
 
 export interface GetMemoryBlockResponse {
@@ -134,16 +224,87 @@ export interface PutMemoryBlockRequest {
   mode: string;
   /** When non-zero, the write fails unless the block is at this version. */
   expectedVersion: number;
+  /** As in GetMemoryBlockRequest. */
+  scope: string;
 }
 
 export interface PutMemoryBlockResponse {
   block: MemoryBlock | undefined;
 }
 
+export interface Fact {
+  id: string;
+  text: string;
+  /** Similarity (embedding: cosine) or keyword overlap score; set by RecallFacts. */
+  score: number;
+}
+
+export interface RememberFactRequest {
+  roleId: string;
+  /** Empty: a fact of the role itself; otherwise of the role and this person. */
+  userId: string;
+  text: string;
+}
+
+export interface RememberFactResponse {
+  fact:
+    | Fact
+    | undefined;
+  /** True when the fact was stored with an embedding (the inference service answered Embed). */
+  embedded: boolean;
+}
+
+export interface RecallFactsRequest {
+  roleId: string;
+  userId: string;
+  query: string;
+  topK: number;
+}
+
+export interface RecallFactsResponse {
+  facts: Fact[];
+  /** "embedding" or "keyword". */
+  mode: string;
+}
+
+export interface GetCacheStatsRequest {
+}
+
+export interface CacheClassStats {
+  name: string;
+  hits: number;
+  misses: number;
+  evictions: number;
+  bytes: number;
+  entries: number;
+  maxBytes: number;
+  /** Hits answered by the Redis second tier (counted in hits too). */
+  secondTierHits: number;
+}
+
+export interface GetCacheStatsResponse {
+  classes: CacheClassStats[];
+}
+
 export interface RoleContextServiceClient {
+  /** The latest version of a role, or the given version. */
+
   getRole(request: GetRoleRequest, metadata?: Metadata): Observable<GetRoleResponse>;
 
   listRoles(request: ListRolesRequest, metadata?: Metadata): Observable<ListRolesResponse>;
+
+  /**
+   * Creates or changes a role; every change makes a new version. Answers once every instance has
+   * dropped what it cached about the role.
+   */
+
+  putRole(request: PutRoleRequest, metadata?: Metadata): Observable<PutRoleResponse>;
+
+  /** Removes a role from the listing; sessions pinned to one of its versions keep working. */
+
+  deleteRole(request: DeleteRoleRequest, metadata?: Metadata): Observable<DeleteRoleResponse>;
+
+  listRoleVersions(request: ListRoleVersionsRequest, metadata?: Metadata): Observable<ListRoleVersionsResponse>;
 
   /** Appends one entry to a session's history (a Redis Stream). */
 
@@ -151,7 +312,7 @@ export interface RoleContextServiceClient {
 
   getHistory(request: GetHistoryRequest, metadata?: Metadata): Observable<GetHistoryResponse>;
 
-  /** Persona plus as much recent history as the role's window allows, ready for the model. */
+  /** Persona, memory, summary and as many recent turns as fit the role's token budget. */
 
   assembleContext(request: AssembleContextRequest, metadata?: Metadata): Observable<AssembleContextResponse>;
 
@@ -162,9 +323,21 @@ export interface RoleContextServiceClient {
   getMemoryBlock(request: GetMemoryBlockRequest, metadata?: Metadata): Observable<GetMemoryBlockResponse>;
 
   putMemoryBlock(request: PutMemoryBlockRequest, metadata?: Metadata): Observable<PutMemoryBlockResponse>;
+
+  /** Recall memory: facts stored with an embedding, searched by similarity (or keywords). */
+
+  rememberFact(request: RememberFactRequest, metadata?: Metadata): Observable<RememberFactResponse>;
+
+  recallFacts(request: RecallFactsRequest, metadata?: Metadata): Observable<RecallFactsResponse>;
+
+  /** Per cache class: hits, misses, evictions, bytes. */
+
+  getCacheStats(request: GetCacheStatsRequest, metadata?: Metadata): Observable<GetCacheStatsResponse>;
 }
 
 export interface RoleContextServiceController {
+  /** The latest version of a role, or the given version. */
+
   getRole(
     request: GetRoleRequest,
     metadata?: Metadata,
@@ -174,6 +347,28 @@ export interface RoleContextServiceController {
     request: ListRolesRequest,
     metadata?: Metadata,
   ): Promise<ListRolesResponse> | Observable<ListRolesResponse> | ListRolesResponse;
+
+  /**
+   * Creates or changes a role; every change makes a new version. Answers once every instance has
+   * dropped what it cached about the role.
+   */
+
+  putRole(
+    request: PutRoleRequest,
+    metadata?: Metadata,
+  ): Promise<PutRoleResponse> | Observable<PutRoleResponse> | PutRoleResponse;
+
+  /** Removes a role from the listing; sessions pinned to one of its versions keep working. */
+
+  deleteRole(
+    request: DeleteRoleRequest,
+    metadata?: Metadata,
+  ): Promise<DeleteRoleResponse> | Observable<DeleteRoleResponse> | DeleteRoleResponse;
+
+  listRoleVersions(
+    request: ListRoleVersionsRequest,
+    metadata?: Metadata,
+  ): Promise<ListRoleVersionsResponse> | Observable<ListRoleVersionsResponse> | ListRoleVersionsResponse;
 
   /** Appends one entry to a session's history (a Redis Stream). */
 
@@ -187,7 +382,7 @@ export interface RoleContextServiceController {
     metadata?: Metadata,
   ): Promise<GetHistoryResponse> | Observable<GetHistoryResponse> | GetHistoryResponse;
 
-  /** Persona plus as much recent history as the role's window allows, ready for the model. */
+  /** Persona, memory, summary and as many recent turns as fit the role's token budget. */
 
   assembleContext(
     request: AssembleContextRequest,
@@ -210,6 +405,25 @@ export interface RoleContextServiceController {
     request: PutMemoryBlockRequest,
     metadata?: Metadata,
   ): Promise<PutMemoryBlockResponse> | Observable<PutMemoryBlockResponse> | PutMemoryBlockResponse;
+
+  /** Recall memory: facts stored with an embedding, searched by similarity (or keywords). */
+
+  rememberFact(
+    request: RememberFactRequest,
+    metadata?: Metadata,
+  ): Promise<RememberFactResponse> | Observable<RememberFactResponse> | RememberFactResponse;
+
+  recallFacts(
+    request: RecallFactsRequest,
+    metadata?: Metadata,
+  ): Promise<RecallFactsResponse> | Observable<RecallFactsResponse> | RecallFactsResponse;
+
+  /** Per cache class: hits, misses, evictions, bytes. */
+
+  getCacheStats(
+    request: GetCacheStatsRequest,
+    metadata?: Metadata,
+  ): Promise<GetCacheStatsResponse> | Observable<GetCacheStatsResponse> | GetCacheStatsResponse;
 }
 
 export function RoleContextServiceControllerMethods() {
@@ -217,12 +431,18 @@ export function RoleContextServiceControllerMethods() {
     const grpcMethods: string[] = [
       "getRole",
       "listRoles",
+      "putRole",
+      "deleteRole",
+      "listRoleVersions",
       "appendHistory",
       "getHistory",
       "assembleContext",
       "listMemoryBlocks",
       "getMemoryBlock",
       "putMemoryBlock",
+      "rememberFact",
+      "recallFacts",
+      "getCacheStats",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS, Redis } from '@troupe/redis';
+
+/** Which role version a session is pinned to, per role (a hash per session). */
+@Injectable()
+export class RolePinsRepository {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async get(sessionId: string, roleId: string): Promise<number | undefined> {
+    const v = await this.redis.hget(this.key(sessionId), roleId);
+    return v ? Number(v) : undefined;
+  }
+
+  /** Pins unless already pinned (two instances racing agree on the first); returns the pinned version. */
+  async pinIfAbsent(sessionId: string, roleId: string, version: number): Promise<number> {
+    const [[, set], [, current]] = (await this.redis
+      .multi()
+      .hsetnx(this.key(sessionId), roleId, String(version))
+      .hget(this.key(sessionId), roleId)
+      .exec()) as [[null, number], [null, string]];
+    return set === 1 ? version : Number(current);
+  }
+
+  /** Re-pins; returns the version pinned before (undefined when none). */
+  async repin(sessionId: string, roleId: string, version: number): Promise<number | undefined> {
+    const [[, before]] = (await this.redis
+      .multi()
+      .hget(this.key(sessionId), roleId)
+      .hset(this.key(sessionId), roleId, String(version))
+      .exec()) as [[null, string | null], unknown];
+    return before ? Number(before) : undefined;
+  }
+
+  private key(sessionId: string): string {
+    return `session:${sessionId}:pins`;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * AssembleContext over gRPC for a role with a 2,000-token window: warm caches vs caches
+ * disabled (two role-context processes side by side on one Redis), then the warm process's
+ * RSS after serving 10,000 sessions of 20 turns each.
+ *   npm run build && npm run bench:context -- --json
+ * Progress goes to stderr; the last stdout line is one JSON object.
+ */
+import { ROLE_CONTEXT_CONTRACT, roleContext } from '@troupe/contracts';
+import { GrpcClient } from '@troupe/grpc';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
+
+const ROOT = resolve(__dirname, '..');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
+const TURNS = 20;
+const SAMPLES = { warm: 3000, cold: 400 };
+const log = (...a: unknown[]) => process.stderr.write(a.join(' ') + '\n');
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+interface Proc {
+  child: ChildProcess;
+  grpc: GrpcClient;
+  http: number;
+}
+
+async function startRoleContext(prefix: string, env: Record<string, string>): Promise<Proc> {
+  const main = join(ROOT, 'dist', 'apps', 'role-context', 'src', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  const [http, grpcPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      BIND_HOST: '127.0.0.1',
+      ROLES_DIR: join(ROOT, 'roles'),
+      MODELS_DIR: join(ROOT, 'models'),
+      ROLE_CONTEXT_HTTP_PORT: String(http),
+      ROLE_CONTEXT_GRPC_PORT: String(grpcPort),
+      INFERENCE_ADDRESS: '127.0.0.1:9',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`role-context exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${http}/health`)).status === 200) break;
+    } catch {
+      // starting
+    }
+    if (i > 300) throw new Error('role-context did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, http, grpc: new GrpcClient(ROLE_CONTEXT_CONTRACT, `127.0.0.1:${grpcPort}`, 30_000) };
+}
+
+async function stop(p: Proc): Promise<void> {
+  p.grpc.close();
+  const exited = new Promise((r) => p.child.on('close', r));
+  p.child.kill('SIGTERM');
+  await exited;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function time(grpc: GrpcClient, request: Partial<roleContext.AssembleContextRequest>, n: number): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await grpc.unary('assembleContext', request);
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return ms.sort((a, b) => a - b);
+}
+
+/** Runs `work(i)` for i in [0, n) with at most `width` in flight. */
+async function pool(n: number, width: number, work: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+}
+
+function rssMb(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+const sentence = (i: number) => `Turn ${i}: the crew checks the ropes, counts the barrels and writes the weather in the log before the tide turns.`;
+const entry = (i: number) => ({
+  id: '',
+  speakerKind: i % 2 === 0 ? 'person' : 'role',
+  speaker: i % 2 === 0 ? 'ada' : 'bencher',
+  text: sentence(i),
+  tokenCount: 0,
+  turnId: '',
+  createdAt: '',
+  toolCallsJson: '',
+});
+
+async function main(): Promise<void> {
+  const prefix = `troupe-bench:${randomBytes(4).toString('hex')}:`;
+  const warm = await startRoleContext(prefix, {});
+  const cold = await startRoleContext(prefix, { CACHES_ENABLED: 'false' });
+  try {
+    const definition = {
+      id: 'bencher',
+      name: 'Bencher',
+      persona: 'You are {{role_name}}, keeper of the ship log for {{crew}}. Goals: {{goals}}. Style: {{style}}.',
+      goals: ['record every watch', 'answer from the log'],
+      style: 'plain',
+      variables: { crew: 'the night watch' },
+      model: 'tiny-decoder',
+      contextTokenBudget: 2000,
+    };
+    await warm.grpc.unary('putRole', { definitionJson: JSON.stringify(definition) });
+
+    // One session whose history is well over the 2,000-token window.
+    const sessionId = 'bench-window';
+    for (let i = 0; i < 120; i++) await warm.grpc.unary('appendHistory', { sessionId, entry: entry(i) });
+    const request = { sessionId, roleId: 'bencher' };
+    const probe = await warm.grpc.unary<unknown, roleContext.AssembleContextResponse>('assembleContext', request);
+    log(`window: ${probe.historyEntries} turns, ${probe.tokenCount}/${probe.tokenBudget} tokens (${probe.tokenizer})`);
+
+    // JIT warm-up for both processes, then both measured in the same run.
+    await time(cold.grpc, request, 100);
+    await time(warm.grpc, request, 300);
+    const coldMs = await time(cold.grpc, request, SAMPLES.cold);
+    const warmMs = await time(warm.grpc, request, SAMPLES.warm);
+    const result = {
+      warm_p50_ms: round(percentile(warmMs, 50)),
+      warm_p99_ms: round(percentile(warmMs, 99)),
+      cold_p50_ms: round(percentile(coldMs, 50)),
+      cold_p99_ms: round(percentile(coldMs, 99)),
+      warm_speedup: 0,
+      rss_mb_after_10k_sessions: 0,
+    };
+    result.warm_speedup = round(percentile(coldMs, 50) / percentile(warmMs, 50));
+    log(`latency: warm p50 ${result.warm_p50_ms} ms p99 ${result.warm_p99_ms} ms; cold p50 ${result.cold_p50_ms} ms p99 ${result.cold_p99_ms} ms`);
+
+    // The cold instance would only add invalidation acks from here on.
+    await stop(cold);
+    // 200,000 turns through AppendHistory would take most of the time budget on two cores and
+    // leave nothing behind in the service (history lives in Redis), so they go straight into
+    // the session streams, in the service's layout; every session's context is then assembled
+    // over gRPC, twice, which is what the service keeps in memory.
+    const started = Date.now();
+    await writeHistories(prefix, SESSIONS, TURNS);
+    log(`${SESSIONS} x ${TURNS} turns written in ${Math.round((Date.now() - started) / 1000)} s`);
+    for (const round of [1, 2]) {
+      await pool(SESSIONS, 16, (s) => warm.grpc.unary('assembleContext', { sessionId: `bench-s${s}`, roleId: 'bencher' }));
+      log(`assembled ${SESSIONS} sessions (round ${round}) at ${Math.round((Date.now() - started) / 1000)} s, rss ${rssMb(warm.child.pid!)} MB`);
+    }
+    result.rss_mb_after_10k_sessions = rssMb(warm.child.pid!);
+    const metrics = await (await fetch(`http://127.0.0.1:${warm.http}/metrics`)).text();
+    const mb = (name: string) => (Number(new RegExp(`${name}\\{[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0) / 2 ** 20).toFixed(1);
+    log(`rss ${result.rss_mb_after_10k_sessions} MB: heap used ${mb('nodejs_heap_size_used_bytes')} of ${mb('nodejs_heap_size_total_bytes')} MB, external ${mb('nodejs_external_memory_bytes')} MB`);
+    const stats = await warm.grpc.unary<unknown, roleContext.GetCacheStatsResponse>('getCacheStats', {});
+    log(`${SESSIONS} sessions x ${TURNS} turns in ${Math.round((Date.now() - started) / 1000)} s; caches: ${JSON.stringify(stats.classes)}`);
+    console.log(JSON.stringify(result));
+  } finally {
+    if (cold.child.exitCode === null) await stop(cold);
+    await stop(warm);
+    await deletePrefix(prefix);
+  }
+}
+
+/** Session streams as HistoryRepository writes them (field names and key), pipelined. */
+async function writeHistories(prefix: string, sessions: number, turns: number): Promise<void> {
+  const redis = new Redis(REDIS_URL, { keyPrefix: prefix });
+  for (let s = 0; s < sessions; s += 500) {
+    const pipeline = redis.pipeline();
+    for (let k = s; k < Math.min(sessions, s + 500); k++) {
+      for (let t = 0; t < turns; t++) {
+        const e = entry(t);
+        pipeline.xadd(`session:bench-s${k}:history`, '*', 'speakerKind', e.speakerKind, 'speaker', e.speaker, 'text', e.text, 'tokenCount', '0', 'turnId', '', 'createdAt', String(Date.now()), 'toolCallsJson', '');
+      }
+    }
+    await pipeline.exec();
+  }
+  redis.disconnect();
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
