@@ -61,7 +61,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function measure(client: GrpcClient, tool: string, concurrency: number, calls: number): Promise<Run> {
+interface Sample {
+  latencies: number[];
+  seconds: number;
+}
+
+function summarize(samples: Sample[]): Run {
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const seconds = samples.reduce((t, s) => t + s.seconds, 0);
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return { rps: Math.round(latencies.length / seconds), p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) };
+}
+
+async function measure(client: GrpcClient, tool: string, concurrency: number, calls: number): Promise<Sample> {
   const request: toolPlugin.InvokeToolRequest = {
     callId: 'bench',
     tool,
@@ -85,10 +97,7 @@ async function measure(client: GrpcClient, tool: string, concurrency: number, ca
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 1000) / 1000;
-  return { rps: Math.round(latencies.length / seconds), p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) };
+  return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
 async function main(): Promise<void> {
@@ -122,8 +131,15 @@ async function main(): Promise<void> {
       // Warm both paths (JIT, channel, isolate) before measuring, then alternate them.
       await measure(client, 'calculator_sandboxed', concurrency, 300);
       await measure(client, 'calculator', concurrency, 300);
-      const sandboxed = await measure(client, 'calculator_sandboxed', concurrency, calls);
-      const inprocess = await measure(client, 'calculator', concurrency, calls);
+      // Alternating rounds, so drift on a busy machine hits both sides alike.
+      const sandboxedSamples: Sample[] = [];
+      const inprocessSamples: Sample[] = [];
+      for (let round = 0; round < 6; round++) {
+        sandboxedSamples.push(await measure(client, 'calculator_sandboxed', concurrency, calls / 6));
+        inprocessSamples.push(await measure(client, 'calculator', concurrency, calls / 6));
+      }
+      const sandboxed = summarize(sandboxedSamples);
+      const inprocess = summarize(inprocessSamples);
       log(`concurrency ${concurrency}: sandboxed ${JSON.stringify(sandboxed)} in-process ${JSON.stringify(inprocess)}`);
       results.push({
         concurrency,

@@ -50,7 +50,8 @@ describe('tool-plugin service: grants, sandboxed plugins, MCP, audit', () => {
           PLUGIN_SCAN_INTERVAL_MS: '300',
           DOCUMENTS_DIR: join(work, 'documents'),
           PLUGIN_SECRETS: JSON.stringify({ GRANTED_SECRET: 'shh', DATABASE_PASSWORD: 'never-for-plugins' }),
-          TOOL_FIND_THRESHOLD: '25',
+          // tinkerer is granted 21 tools besides handoff; collector ("*") more.
+          TOOL_FIND_THRESHOLD: '21',
           ROLE_GRANTS_CACHE_MS: '0',
           MCP_SERVERS: JSON.stringify([{ name: 'echo', command: process.execPath, args: [join(REPO_ROOT, 'test', 'fixtures', 'mcp-echo-server.js')], timeoutMs: 1000 }]),
           // A variable of the service itself, which neither plugins nor MCP servers may see.
@@ -183,7 +184,7 @@ describe('tool-plugin service: grants, sandboxed plugins, MCP, audit', () => {
   });
 
   it('gives a role with many tools find_tools, whose finds are callable for the rest of the turn', async () => {
-    expect(names(await list('collector', 'sess-9', 'turn-1'))).toEqual(['find_tools']);
+    expect(names(await list('collector', 'sess-9', 'turn-1'))).toEqual(['delegate', 'find_tools', 'handoff']);
     const ctx = { sessionId: 'sess-9', turnId: 'turn-1' };
     expect(await invoke('slugify', { title: 'x' }, 'collector', ctx).catch((e) => e)).toMatchObject({
       code: GrpcStatus.PERMISSION_DENIED,
@@ -191,7 +192,7 @@ describe('tool-plugin service: grants, sandboxed plugins, MCP, audit', () => {
     });
     const found = await invoke('find_tools', { query: 'url slug for a title', limit: 1 }, 'collector', ctx);
     expect(JSON.parse(found.resultJson).tools).toEqual([expect.objectContaining({ name: 'slugify', parameters: expect.objectContaining({ type: 'object' }) })]);
-    expect(names(await list('collector', 'sess-9', 'turn-1'))).toEqual(['find_tools', 'slugify']);
+    expect(names(await list('collector', 'sess-9', 'turn-1'))).toEqual(['delegate', 'find_tools', 'handoff', 'slugify']);
     expect(await invoke('slugify', { title: 'Hello World' }, 'collector', ctx)).toMatchObject({ ok: true, resultJson: '{"slug":"hello-world"}' });
     expect(await invoke('slugify', { title: 'x' }, 'collector', { sessionId: 'sess-9', turnId: 'turn-2' }).catch((e) => e)).toMatchObject({
       code: GrpcStatus.PERMISSION_DENIED,

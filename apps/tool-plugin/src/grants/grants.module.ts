@@ -14,7 +14,11 @@ import { ToolAccess } from './tool-access';
       provide: ToolAccess,
       inject: [ToolRegistry, RoleDirectory, FoundToolsStore, ToolPluginConfig],
       useFactory: (registry: ToolRegistry, roles: RoleDirectory, found: FoundToolsStore, config: ToolPluginConfig) =>
-        new ToolAccess(registry, roles, found, { findThreshold: config.TOOL_FIND_THRESHOLD, grantsCacheMs: config.ROLE_GRANTS_CACHE_MS }),
+        new ToolAccess(registry, roles, found, {
+          findThreshold: config.TOOL_FIND_THRESHOLD,
+          grantsCacheMs: config.ROLE_GRANTS_CACHE_MS,
+          pinned: ['handoff', 'delegate'],
+        }),
     },
   ],
   exports: [ToolAccess],

@@ -33,6 +33,7 @@ describe('ToolAccess', () => {
     tool('slugify', 'Turns a title into a URL slug', 'plugin:text-tools'),
     tool('weather_now', 'Current weather for a city', 'mcp:weather'),
     tool('weather_forecast', 'Weather forecast for the next days', 'mcp:weather'),
+    tool('handoff', 'Hands the conversation to another role'),
   ]) {
     registry.register(t);
   }
@@ -40,10 +41,11 @@ describe('ToolAccess', () => {
     small: ['calculator', 'plugin:text-tools'],
     big: ['*'],
     weather: ['weather_*', 'calculator'],
+    pinnedOnly: ['calculator', 'datetime', 'word_count', 'slugify', 'handoff'],
   });
   let access: ToolAccess;
   registry.register(findToolsTool(() => access));
-  access = new ToolAccess(registry, roles, new MemoryFoundToolsStore(), { findThreshold: 4, grantsCacheMs: 60_000 });
+  access = new ToolAccess(registry, roles, new MemoryFoundToolsStore(), { findThreshold: 4, grantsCacheMs: 60_000, pinned: ['handoff'] });
   const ctx = (roleId: string, turnId = 't1') => ({ roleId, sessionId: 's1', turnId, userId: '' });
   const names = (tools: Tool[]) => tools.map((t) => t.name).sort();
 
@@ -60,7 +62,7 @@ describe('ToolAccess', () => {
   it('lists only what the role is granted, and everything for an operator (no role)', async () => {
     expect(names(await access.visible('small', '', ''))).toEqual(['calculator', 'slugify', 'word_count']);
     expect(names(await access.visible('weather', '', ''))).toEqual(['calculator', 'weather_forecast', 'weather_now']);
-    expect(await access.visible('', '', '')).toHaveLength(7);
+    expect(await access.visible('', '', '')).toHaveLength(8);
   });
 
   it('refuses a call the role is not granted, naming the tool and the role', async () => {
@@ -71,12 +73,14 @@ describe('ToolAccess', () => {
   });
 
   it('past the threshold offers find_tools, and what it finds is callable for that turn only', async () => {
-    expect(names(await access.visible('big', 's1', 't1'))).toEqual([FIND_TOOLS]);
+    expect(names(await access.visible('big', 's1', 't1'))).toEqual([FIND_TOOLS, 'handoff']);
+    // Pinned tools do not count toward the threshold and stay listed past it.
+    expect(names(await access.visible('pinnedOnly', 's1', 't1'))).toEqual(['calculator', 'datetime', 'handoff', 'slugify', 'word_count']);
     await expect(access.check(ctx('big'), 'weather_now')).rejects.toThrow(/must be found with find_tools/);
     const found = (await registry.invoke(FIND_TOOLS, '{"query":"weather forecast","limit":2}', ctx('big'))) as { tools: { name: string }[] };
     expect(found.tools.map((t) => t.name)).toEqual(['weather_forecast', 'weather_now']);
     expect(found.tools[0]).toMatchObject({ description: expect.any(String), parameters: { type: 'object' } });
-    expect(names(await access.visible('big', 's1', 't1'))).toEqual([FIND_TOOLS, 'weather_forecast', 'weather_now']);
+    expect(names(await access.visible('big', 's1', 't1'))).toEqual([FIND_TOOLS, 'handoff', 'weather_forecast', 'weather_now']);
     await expect(access.check(ctx('big'), 'weather_now')).resolves.toBeUndefined();
     await expect(access.check(ctx('big', 't2'), 'weather_now')).rejects.toThrow(ToolPermissionError);
   });

@@ -18,6 +18,8 @@ export interface ToolAccessOptions {
   /** Past this many granted tools the role sees find_tools instead. */
   findThreshold: number;
   grantsCacheMs: number;
+  /** Granted tools listed even past the threshold (the coordination tools the director relies on). */
+  pinned?: string[];
 }
 
 /**
@@ -66,10 +68,11 @@ export class ToolAccess {
   async visible(roleId: string, sessionId: string, turnId: string): Promise<Tool[]> {
     if (!roleId) return this.catalog.list();
     const granted = await this.granted(roleId);
-    if (granted.length <= this.options.findThreshold) return granted;
+    const pinned = new Set(this.options.pinned ?? []);
+    if (granted.filter((t) => !pinned.has(t.name)).length <= this.options.findThreshold) return granted;
     const found = sessionId && turnId ? new Set(await this.found.list(sessionId, turnId)) : new Set<string>();
     const finder = this.catalog.get(FIND_TOOLS);
-    return [...(finder ? [finder] : []), ...granted.filter((t) => found.has(t.name))];
+    return [...(finder ? [finder] : []), ...granted.filter((t) => pinned.has(t.name) || found.has(t.name))];
   }
 
   /** Throws ToolPermissionError unless the role may call the tool now. */

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { calculatorTool } from '../tools/builtin/calculator.tool';
@@ -30,6 +30,12 @@ describe('PluginManager with sandboxed plugin hosts', () => {
     cpSync(join(REPO, 'plugins', 'text-tools'), join(dir, 'text-tools'), { recursive: true });
     cpSync(join(REPO, 'test', 'fixtures', 'plugins', 'misbehaving'), join(dir, 'misbehaving'), { recursive: true });
     cpSync(join(REPO, 'test', 'fixtures', 'plugins', 'broken'), join(dir, 'broken'), { recursive: true });
+    mkdirSync(join(dir, 'bad-schema'));
+    writeFileSync(join(dir, 'bad-schema', 'plugin.json'), JSON.stringify({ name: 'bad-schema', version: '1.0.0' }));
+    writeFileSync(
+      join(dir, 'bad-schema', 'index.js'),
+      `module.exports = { tools: [{ name: 'odd', description: 'Bad schema.', parameters: { type: 'nonsense' }, run: () => 0 }] };`,
+    );
     registry = new ToolRegistry(64 * 1024);
     registry.register(calculatorTool);
     // A plugin may not take a name that is already served (here: the built-in calculator).
@@ -64,6 +70,7 @@ describe('PluginManager with sandboxed plugin hosts', () => {
     expect(statuses.find((s) => s.folder === 'text-tools')).toMatchObject({ state: 'loaded', tools: ['word_count', 'slugify'] });
     expect(statuses.find((s) => s.folder === 'broken')).toMatchObject({ state: 'failed', error: expect.stringContaining('plugin.json: name: must match pattern') });
     expect(statuses.find((s) => s.folder === 'shadow')).toMatchObject({ state: 'failed', error: 'tool "calculator" is already provided by builtin' });
+    expect(statuses.find((s) => s.folder === 'bad-schema')).toMatchObject({ state: 'failed', error: expect.stringMatching(/^tool "odd": schema is invalid/) });
     await expect(registry.invoke('calculator', '{"expression":"2+2"}', ctx)).resolves.toEqual({ expression: '2+2', value: 4 });
     await expect(registry.invoke('word_count', '{"text":"one two  three"}', ctx)).resolves.toEqual({ words: 3, characters: 14 });
     await expect(registry.invoke('slugify', '{"title":"Crème Brûlée: A History!"}', ctx)).resolves.toEqual({ slug: 'creme-brulee-a-history' });

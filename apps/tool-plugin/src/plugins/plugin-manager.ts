@@ -164,7 +164,7 @@ export class PluginManager {
       const defaultTimeout = manifest.limits?.timeoutMs ?? this.options.defaultTimeoutMs;
       for (const d of declarations) {
         const timeoutMs = d.timeoutMs ?? defaultTimeout;
-        this.sink.register({
+        this.register(d.name, {
           name: d.name,
           description: d.description,
           parameters: d.parameters,
@@ -187,6 +187,15 @@ export class PluginManager {
       await entry.process?.stop();
       entry.process = undefined;
       this.log.warn({ plugin: folder, error: entry.status.error }, 'plugin failed to load');
+    }
+  }
+
+  /** Names the tool when its schema does not compile. */
+  private register(name: string, tool: Tool<any, any>): void {
+    try {
+      this.sink.register(tool);
+    } catch (e) {
+      throw new Error(`tool "${name}": ${(e as Error).message}`);
     }
   }
 

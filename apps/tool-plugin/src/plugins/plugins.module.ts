@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { McpService } from '../mcp/mcp.service';
+import { McpModule } from '../mcp/mcp.module';
 import { PluginsController } from './plugins.controller';
 import { PluginsService } from './plugins.service';
 
-/** Tool sources outside the service: sandboxed plugin folders and MCP servers. */
+/** Sandboxed plugins from the watched folder, and the operators' view of every tool source. */
 @Module({
+  imports: [McpModule],
   controllers: [PluginsController],
-  providers: [PluginsService, McpService],
+  providers: [PluginsService],
 })
 export class PluginsModule {}
