@@ -180,6 +180,39 @@ describe('role-context service', () => {
     expect(context.messages[1]).toEqual({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${history.summary}` });
   });
 
+  it('folds the turns that no window of any role shows any more into the summary', async () => {
+    const wide = { id: 'wide', name: 'Wide', persona: 'You are Wide.', model: 'tiny-decoder', contextTokenBudget: 2048 };
+    await call('putRole', { definitionJson: JSON.stringify(wide) });
+    const s = session();
+    const text = (i: number) => `Point ${i} matters. ${'Filler words go here. '.repeat(3).trim()}`;
+    for (let i = 0; i < 10; i++) await call('appendHistory', { sessionId: s, entry: entry('person', 'ada', text(i)) });
+    const history = () => call<roleContext.GetHistoryResponse>('getHistory', { sessionId: s, limit: 0 });
+
+    // Wide shows all ten turns; the scribe's 200-token window hides most of them, but nothing
+    // is folded while another role's window still shows them.
+    expect((await assemble({ sessionId: s, roleId: 'wide' })).historyEntries).toBe(10);
+    const scribeWindow = await assemble({ sessionId: s, roleId: 'scribe' });
+    expect(scribeWindow.historyEntries).toBeLessThanOrEqual(6);
+    expect((await history()).summary).toBe('');
+    expect((await history()).entries).toHaveLength(10);
+
+    // Wide's next version has a small window too: now the turns both hide are folded.
+    await call('putRole', { definitionJson: JSON.stringify({ ...wide, contextTokenBudget: 120 }) });
+    const narrowWide = await assemble({ sessionId: s, roleId: 'wide', followLatest: true });
+    expect(narrowWide.historyEntries).toBeLessThanOrEqual(6);
+    const kept = Math.max(scribeWindow.historyEntries, narrowWide.historyEntries);
+    const after = await history();
+    expect(after.entries.map((e) => e.text)).toEqual(Array.from({ length: kept }, (_, i) => text(10 - kept + i)));
+    expect(after.summary).toBe(Array.from({ length: 10 - kept }, (_, i) => `ada: Point ${i} matters.`).join('\n'));
+    // Every cached window of the session was dropped: the next one (the session is still pinned
+    // to Wide's first, wide version) carries the summary, then the turns that are left.
+    const again = await assemble({ sessionId: s, roleId: 'wide' });
+    expect(again.cached).toBe(false);
+    expect(again.summaryIncluded).toBe(true);
+    expect(again.messages[1]).toEqual({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${after.summary}` });
+    expect(again.historyEntries).toBe(kept);
+  });
+
   it('keeps memory blocks within their limit on every write path and shows edits to every sharing role', async () => {
     const put = (request: Partial<roleContext.PutMemoryBlockRequest>) => call<roleContext.PutMemoryBlockResponse>('putMemoryBlock', request);
     const s = session();

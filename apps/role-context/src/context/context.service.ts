@@ -3,8 +3,7 @@ import { roleContext } from '@troupe/contracts';
 import { createHash } from 'node:crypto';
 import { CacheRegistry } from '../caches/cache-registry';
 import { InvalidationBus } from '../caches/invalidation-bus';
-import { HistoryRepository } from '../history/history.repository';
-import { sessionTag } from '../history/history.service';
+import { HistoryService, sessionTag } from '../history/history.service';
 import { MemoryService, memoryTags } from '../memory/memory.service';
 import { RecallService, recallTag } from '../recall/recall.service';
 import { RoleContextConfig } from '../role-context.config';
@@ -49,7 +48,7 @@ export class ContextService {
   constructor(
     private readonly roles: RolesService,
     private readonly pins: RolePinsRepository,
-    private readonly history: HistoryRepository,
+    private readonly history: HistoryService,
     private readonly memory: MemoryService,
     private readonly recall: RecallService,
     private readonly tokens: TokenCounterService,
@@ -71,7 +70,7 @@ export class ContextService {
     const tokenizer = this.tokens.forModel(role.model);
     const [persona, { entries, summary }, blocks] = await Promise.all([
       this.personaPrefix(role, values, tokenizer),
-      this.history.window(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH),
+      this.history.read(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH),
       this.memory.visible(role, request.userId),
     ]);
 
@@ -113,6 +112,10 @@ export class ContextService {
       recallMode,
       cached: false,
     };
+    if (window.historyEntries > 0) {
+      const oldestShown = entries[entries.length - window.historyEntries].id;
+      await this.history.noteWindow(request.sessionId, role.id, oldestShown, entries.length - window.historyEntries);
+    }
     const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
     if (windows && !this.bus.invalidatedSince(epoch, tags)) windows.setLocal(key, assembled, approximateBytes(assembled), tags);
     return assembled;
