@@ -50,7 +50,7 @@ export class TurnRunner {
     let done: inference.GenerateDone | undefined;
     let error: ChatError | undefined;
     try {
-      const context = await this.ports.assembleContext({ sessionId, roleId: role.id, roleVersion: 0, followLatest: false, userId: '', variables: {} });
+      const context = await this.ports.assembleContext({ sessionId, roleId: role.id, roleVersion: role.version, followLatest: false, userId: '', variables: {} });
       const defaults = context.role?.generation;
       const stream = this.ports.generate(
         {
