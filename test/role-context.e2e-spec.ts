@@ -1,10 +1,11 @@
 import { roleContext } from '@troupe/contracts';
 import { GrpcCallError, GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeRolesDir } from './support/roles-fixture';
 import { ServiceProcess, testPrefix } from './support/service-process';
-import { REPO_ROOT } from './support/service-stack';
+import { REPO_ROOT, mainOf } from './support/service-stack';
 
 jest.setTimeout(90_000);
 
@@ -285,5 +286,15 @@ describe('role-context service', () => {
     expect(metrics).toMatch(/troupe_cache_hits_total\{[^}]*class="window"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/troupe_cache_bytes\{[^}]*class="persona"[^}]*\} [1-9]/);
     expect(metrics).toContain('troupe_cache_evictions_total');
+  });
+
+  it.each([
+    ['CACHE_CLASSES', '[{"name":"persona","ttlMs":1000,"expiry":"forever","maxBytes":4096,"eviction":"lru"}]', /CACHE_CLASSES=.*\[0\]\.expiry/],
+    ['WINDOW_CACHE_CLASS', 'nope', /WINDOW_CACHE_CLASS="nope": must name a class declared in CACHE_CLASSES/],
+    ['CACHES_ENABLED', 'maybe', /CACHES_ENABLED/],
+  ])('refuses to start with a bad %s and names it', (variable, value, message) => {
+    const result = spawnSync(process.execPath, [mainOf('role-context')], { env: { PATH: process.env.PATH ?? '', [variable]: value }, encoding: 'utf8', timeout: 20_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(message);
   });
 });
