@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { CacheRegistry } from '../caches/cache-registry';
 import { InvalidationBus } from '../caches/invalidation-bus';
 import { HistoryService, sessionTag } from '../history/history.service';
+import { MemoryBlock } from '../memory/memory-block.repository';
 import { MemoryService, memoryTags } from '../memory/memory.service';
 import { RecallService, recallTag } from '../recall/recall.service';
 import { RoleContextConfig } from '../role-context.config';
@@ -74,25 +75,7 @@ export class ContextService {
       this.memory.visible(role, request.userId),
     ]);
 
-    const counted = (message: roleContext.ContextMessage): CountedMessage => ({ message, tokens: tokenizer.countMessage(message) });
-    const extras: CountedMessage[] = [];
-    const withText = blocks.filter((b) => b.text.trim().length > 0);
-    if (withText.length) {
-      const content = ['Memory blocks:', ...withText.map((b) => `[${b.name}] (${b.scope})\n${b.text}`)].join('\n');
-      extras.push(counted({ role: 'system', name: 'memory', content }));
-    }
-    const summaryAt = summary ? extras.push(counted({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${summary}` })) - 1 : -1;
-    let recallMode = 'none';
-    const k = role.memory?.recallTopK ?? 0;
-    const query = [...entries].reverse().find((e) => e.speakerKind === 'person')?.text;
-    if (k > 0 && query) {
-      const found = await this.recall.recall(role.id, request.userId, query, k);
-      if (found.facts.length) {
-        recallMode = found.mode;
-        extras.push(counted({ role: 'system', name: 'recall', content: ['Facts you remember:', ...found.facts.map((f) => `- ${f.text}`)].join('\n') }));
-      }
-    }
-
+    const { extras, summaryAt, recallMode } = await this.extras(role, request.userId, tokenizer, blocks, summary, entries);
     const window = fitWindow(role, {
       persona: { message: { role: 'system', name: role.name, content: persona.content }, tokens: persona.tokens },
       extras,
@@ -119,6 +102,33 @@ export class ContextService {
     const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
     if (windows && !this.bus.invalidatedSince(epoch, tags)) windows.setLocal(key, assembled, approximateBytes(assembled), tags);
     return assembled;
+  }
+
+  /** Memory blocks, the rolling summary and recalled facts, each as a counted system message. */
+  private async extras(
+    role: StoredRole,
+    userId: string,
+    tokenizer: MessageTokenizer,
+    blocks: MemoryBlock[],
+    summary: string,
+    entries: roleContext.HistoryEntry[],
+  ): Promise<{ extras: CountedMessage[]; summaryAt: number; recallMode: string }> {
+    const extras: CountedMessage[] = [];
+    const add = (name: string, content: string) => extras.push({ message: { role: 'system', name, content }, tokens: tokenizer.countMessage({ role: 'system', name, content }) }) - 1;
+    const withText = blocks.filter((b) => b.text.trim().length > 0);
+    if (withText.length) add('memory', ['Memory blocks:', ...withText.map((b) => `[${b.name}] (${b.scope})\n${b.text}`)].join('\n'));
+    const summaryAt = summary ? add('summary', `Summary of the earlier conversation:\n${summary}`) : -1;
+    let recallMode = 'none';
+    const k = role.memory?.recallTopK ?? 0;
+    const query = [...entries].reverse().find((e) => e.speakerKind === 'person')?.text;
+    if (k > 0 && query) {
+      const found = await this.recall.recall(role.id, userId, query, k);
+      if (found.facts.length) {
+        recallMode = found.mode;
+        add('recall', ['Facts you remember:', ...found.facts.map((f) => `- ${f.text}`)].join('\n'));
+      }
+    }
+    return { extras, summaryAt, recallMode };
   }
 
   /** An explicit version (re-pins the session), the latest (follow), or the session's pinned version. */
