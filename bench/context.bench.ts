@@ -83,11 +83,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function time(grpc: GrpcClient, request: Partial<roleContext.AssembleContextRequest>, n: number): Promise<number[]> {
+function time(grpc: GrpcClient, request: Partial<roleContext.AssembleContextRequest>, n: number): Promise<number[]> {
+  return timeCall(grpc, 'assembleContext', request, n);
+}
+
+async function timeCall(grpc: GrpcClient, method: string, request: unknown, n: number): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
-    await grpc.unary('assembleContext', request);
+    await grpc.unary(method, request);
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return ms.sort((a, b) => a - b);
@@ -159,6 +163,9 @@ async function main(): Promise<void> {
     };
     result.warm_speedup = round(percentile(coldMs, 50) / percentile(warmMs, 50));
     log(`latency: warm p50 ${result.warm_p50_ms} ms p99 ${result.warm_p99_ms} ms; cold p50 ${result.cold_p50_ms} ms p99 ${result.cold_p99_ms} ms`);
+    // For reading the numbers: what any call costs on this machine, whatever it does.
+    const floor = await timeCall(warm.grpc, 'getCacheStats', {}, 1000);
+    log(`rpc floor (GetCacheStats): p50 ${round(percentile(floor, 50))} ms p99 ${round(percentile(floor, 99))} ms`);
 
     // The cold instance would only add invalidation acks from here on.
     await stop(cold);

@@ -1,10 +1,11 @@
 import { roleContext } from '@troupe/contracts';
 import { GrpcCallError, GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeRolesDir } from './support/roles-fixture';
 import { ServiceProcess, testPrefix } from './support/service-process';
-import { REPO_ROOT } from './support/service-stack';
+import { REPO_ROOT, mainOf } from './support/service-stack';
 
 jest.setTimeout(90_000);
 
@@ -180,6 +181,39 @@ describe('role-context service', () => {
     expect(context.messages[1]).toEqual({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${history.summary}` });
   });
 
+  it('folds the turns that no window of any role shows any more into the summary', async () => {
+    const wide = { id: 'wide', name: 'Wide', persona: 'You are Wide.', model: 'tiny-decoder', contextTokenBudget: 2048 };
+    await call('putRole', { definitionJson: JSON.stringify(wide) });
+    const s = session();
+    const text = (i: number) => `Point ${i} matters. ${'Filler words go here. '.repeat(3).trim()}`;
+    for (let i = 0; i < 10; i++) await call('appendHistory', { sessionId: s, entry: entry('person', 'ada', text(i)) });
+    const history = () => call<roleContext.GetHistoryResponse>('getHistory', { sessionId: s, limit: 0 });
+
+    // Wide shows all ten turns; the scribe's 200-token window hides most of them, but nothing
+    // is folded while another role's window still shows them.
+    expect((await assemble({ sessionId: s, roleId: 'wide' })).historyEntries).toBe(10);
+    const scribeWindow = await assemble({ sessionId: s, roleId: 'scribe' });
+    expect(scribeWindow.historyEntries).toBeLessThanOrEqual(6);
+    expect((await history()).summary).toBe('');
+    expect((await history()).entries).toHaveLength(10);
+
+    // Wide's next version has a small window too: now the turns both hide are folded.
+    await call('putRole', { definitionJson: JSON.stringify({ ...wide, contextTokenBudget: 120 }) });
+    const narrowWide = await assemble({ sessionId: s, roleId: 'wide', followLatest: true });
+    expect(narrowWide.historyEntries).toBeLessThanOrEqual(6);
+    const kept = Math.max(scribeWindow.historyEntries, narrowWide.historyEntries);
+    const after = await history();
+    expect(after.entries.map((e) => e.text)).toEqual(Array.from({ length: kept }, (_, i) => text(10 - kept + i)));
+    expect(after.summary).toBe(Array.from({ length: 10 - kept }, (_, i) => `ada: Point ${i} matters.`).join('\n'));
+    // Every cached window of the session was dropped: the next one (the session is still pinned
+    // to Wide's first, wide version) carries the summary, then the turns that are left.
+    const again = await assemble({ sessionId: s, roleId: 'wide' });
+    expect(again.cached).toBe(false);
+    expect(again.summaryIncluded).toBe(true);
+    expect(again.messages[1]).toEqual({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${after.summary}` });
+    expect(again.historyEntries).toBe(kept);
+  });
+
   it('keeps memory blocks within their limit on every write path and shows edits to every sharing role', async () => {
     const put = (request: Partial<roleContext.PutMemoryBlockRequest>) => call<roleContext.PutMemoryBlockResponse>('putMemoryBlock', request);
     const s = session();
@@ -252,5 +286,15 @@ describe('role-context service', () => {
     expect(metrics).toMatch(/troupe_cache_hits_total\{[^}]*class="window"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/troupe_cache_bytes\{[^}]*class="persona"[^}]*\} [1-9]/);
     expect(metrics).toContain('troupe_cache_evictions_total');
+  });
+
+  it.each([
+    ['CACHE_CLASSES', '[{"name":"persona","ttlMs":1000,"expiry":"forever","maxBytes":4096,"eviction":"lru"}]', /CACHE_CLASSES=.*\[0\]\.expiry/],
+    ['WINDOW_CACHE_CLASS', 'nope', /WINDOW_CACHE_CLASS="nope": must name a class declared in CACHE_CLASSES/],
+    ['CACHES_ENABLED', 'maybe', /CACHES_ENABLED/],
+  ])('refuses to start with a bad %s and names it', (variable, value, message) => {
+    const result = spawnSync(process.execPath, [mainOf('role-context')], { env: { PATH: process.env.PATH ?? '', [variable]: value }, encoding: 'utf8', timeout: 20_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(message);
   });
 });

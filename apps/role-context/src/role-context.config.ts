@@ -20,6 +20,21 @@ class CachePoliciesConstraint implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'declaredCacheClass' })
+class DeclaredCacheClassConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const config = args.object as RoleContextConfig;
+    try {
+      return config.cachePolicies().some((p) => p.name === value);
+    } catch {
+      return true; // CACHE_CLASSES itself is reported
+    }
+  }
+  defaultMessage(): string {
+    return 'must name a class declared in CACHE_CLASSES';
+  }
+}
+
 export class RoleContextConfig extends BaseServiceConfig {
   @IsInt()
   @Min(1)
@@ -92,7 +107,7 @@ export class RoleContextConfig extends BaseServiceConfig {
 
   /** The class holding assembled windows (roles name the class of their persona and prompt prefix). */
   @IsString()
-  @MinLength(1)
+  @Validate(DeclaredCacheClassConstraint)
   WINDOW_CACHE_CLASS = 'window';
 
   /** false turns every cache off (for measuring the cold path). */

@@ -24,9 +24,6 @@ export class CacheRegistry implements OnModuleInit {
     for (const policy of config.cachePolicies()) {
       this.classes.set(policy.name, new TieredCache(policy, policy.redisTier ? new RedisSecondTier(redis, policy.name) : undefined));
     }
-    if (!this.classes.has(config.WINDOW_CACHE_CLASS)) {
-      throw new Error(`WINDOW_CACHE_CLASS: "${config.WINDOW_CACHE_CLASS}" is not one of CACHE_CLASSES (${this.names().join(', ')})`);
-    }
   }
 
   onModuleInit(): void {

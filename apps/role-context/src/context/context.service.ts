@@ -3,8 +3,8 @@ import { roleContext } from '@troupe/contracts';
 import { createHash } from 'node:crypto';
 import { CacheRegistry } from '../caches/cache-registry';
 import { InvalidationBus } from '../caches/invalidation-bus';
-import { HistoryRepository } from '../history/history.repository';
-import { sessionTag } from '../history/history.service';
+import { HistoryService, sessionTag } from '../history/history.service';
+import { MemoryBlock } from '../memory/memory-block.repository';
 import { MemoryService, memoryTags } from '../memory/memory.service';
 import { RecallService, recallTag } from '../recall/recall.service';
 import { RoleContextConfig } from '../role-context.config';
@@ -49,7 +49,7 @@ export class ContextService {
   constructor(
     private readonly roles: RolesService,
     private readonly pins: RolePinsRepository,
-    private readonly history: HistoryRepository,
+    private readonly history: HistoryService,
     private readonly memory: MemoryService,
     private readonly recall: RecallService,
     private readonly tokens: TokenCounterService,
@@ -71,29 +71,11 @@ export class ContextService {
     const tokenizer = this.tokens.forModel(role.model);
     const [persona, { entries, summary }, blocks] = await Promise.all([
       this.personaPrefix(role, values, tokenizer),
-      this.history.window(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH),
+      this.history.read(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH),
       this.memory.visible(role, request.userId),
     ]);
 
-    const counted = (message: roleContext.ContextMessage): CountedMessage => ({ message, tokens: tokenizer.countMessage(message) });
-    const extras: CountedMessage[] = [];
-    const withText = blocks.filter((b) => b.text.trim().length > 0);
-    if (withText.length) {
-      const content = ['Memory blocks:', ...withText.map((b) => `[${b.name}] (${b.scope})\n${b.text}`)].join('\n');
-      extras.push(counted({ role: 'system', name: 'memory', content }));
-    }
-    const summaryAt = summary ? extras.push(counted({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${summary}` })) - 1 : -1;
-    let recallMode = 'none';
-    const k = role.memory?.recallTopK ?? 0;
-    const query = [...entries].reverse().find((e) => e.speakerKind === 'person')?.text;
-    if (k > 0 && query) {
-      const found = await this.recall.recall(role.id, request.userId, query, k);
-      if (found.facts.length) {
-        recallMode = found.mode;
-        extras.push(counted({ role: 'system', name: 'recall', content: ['Facts you remember:', ...found.facts.map((f) => `- ${f.text}`)].join('\n') }));
-      }
-    }
-
+    const { extras, summaryAt, recallMode } = await this.extras(role, request.userId, tokenizer, blocks, summary, entries);
     const window = fitWindow(role, {
       persona: { message: { role: 'system', name: role.name, content: persona.content }, tokens: persona.tokens },
       extras,
@@ -113,9 +95,40 @@ export class ContextService {
       recallMode,
       cached: false,
     };
+    if (window.historyEntries > 0) {
+      const oldestShown = entries[entries.length - window.historyEntries].id;
+      await this.history.noteWindow(request.sessionId, role.id, oldestShown, entries.length - window.historyEntries);
+    }
     const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
     if (windows && !this.bus.invalidatedSince(epoch, tags)) windows.setLocal(key, assembled, approximateBytes(assembled), tags);
     return assembled;
+  }
+
+  /** Memory blocks, the rolling summary and recalled facts, each as a counted system message. */
+  private async extras(
+    role: StoredRole,
+    userId: string,
+    tokenizer: MessageTokenizer,
+    blocks: MemoryBlock[],
+    summary: string,
+    entries: roleContext.HistoryEntry[],
+  ): Promise<{ extras: CountedMessage[]; summaryAt: number; recallMode: string }> {
+    const extras: CountedMessage[] = [];
+    const add = (name: string, content: string) => extras.push({ message: { role: 'system', name, content }, tokens: tokenizer.countMessage({ role: 'system', name, content }) }) - 1;
+    const withText = blocks.filter((b) => b.text.trim().length > 0);
+    if (withText.length) add('memory', ['Memory blocks:', ...withText.map((b) => `[${b.name}] (${b.scope})\n${b.text}`)].join('\n'));
+    const summaryAt = summary ? add('summary', `Summary of the earlier conversation:\n${summary}`) : -1;
+    let recallMode = 'none';
+    const k = role.memory?.recallTopK ?? 0;
+    const query = [...entries].reverse().find((e) => e.speakerKind === 'person')?.text;
+    if (k > 0 && query) {
+      const found = await this.recall.recall(role.id, userId, query, k);
+      if (found.facts.length) {
+        recallMode = found.mode;
+        add('recall', ['Facts you remember:', ...found.facts.map((f) => `- ${f.text}`)].join('\n'));
+      }
+    }
+    return { extras, summaryAt, recallMode };
   }
 
   /** An explicit version (re-pins the session), the latest (follow), or the session's pinned version. */

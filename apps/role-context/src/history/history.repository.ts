@@ -14,9 +14,10 @@ const FIELDS = ['speakerKind', 'speaker', 'text', 'tokenCount', 'turnId', 'creat
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
- * A session's history as one Redis Stream plus its rolling summary. The stream is bounded:
- * once it holds HISTORY_COMPACTION_BATCH entries over HISTORY_MAX_ENTRIES, the oldest are
- * folded into the summary and deleted (under a lock, so two instances never fold twice).
+ * A session's history as one Redis Stream plus its rolling summary. Turns leave the stream
+ * into the summary when no role's window shows them any more (each assembled window marks its
+ * oldest turn), and in any case once the stream holds HISTORY_COMPACTION_BATCH entries over
+ * HISTORY_MAX_ENTRIES — the hard bound. Folding runs under a lock, so two instances never fold twice.
  */
 @Injectable()
 export class HistoryRepository {
@@ -69,20 +70,50 @@ export class HistoryRepository {
 
   /** Folds everything beyond HISTORY_MAX_ENTRIES into the summary; returns how many entries were folded. */
   async compact(sessionId: string): Promise<number> {
+    return this.underLock(sessionId, async () => {
+      const excess = (await this.redis.xlen(this.key(sessionId))) - this.config.HISTORY_MAX_ENTRIES;
+      if (excess <= 0) return 0;
+      return this.fold(sessionId, await this.redis.xrange(this.key(sessionId), '-', '+', 'COUNT', excess));
+    });
+  }
+
+  /** Remembers the oldest entry a role's latest window showed. */
+  async markWindowStart(sessionId: string, roleId: string, entryId: string): Promise<void> {
+    await this.redis.hset(this.windowStartsKey(sessionId), roleId, entryId);
+  }
+
+  /**
+   * Folds the entries older than every marked window start (the turns no role that assembled
+   * in this session still sees) into the summary; returns how many were folded.
+   */
+  async foldOutOfWindows(sessionId: string): Promise<number> {
+    return this.underLock(sessionId, async () => {
+      const starts = Object.values(await this.redis.hgetall(this.windowStartsKey(sessionId)));
+      if (starts.length === 0) return 0;
+      const earliest = starts.reduce((a, b) => (compareStreamIds(a, b) <= 0 ? a : b));
+      return this.fold(sessionId, await this.redis.xrange(this.key(sessionId), '-', `(${earliest}`));
+    });
+  }
+
+  private async fold(sessionId: string, raw: [string, string[]][]): Promise<number> {
+    if (raw.length === 0) return 0;
+    const oldest = raw.map(([id, values]) => toEntry(id, values));
+    const summary = foldIntoSummary(await this.summary(sessionId), oldest, this.config.SUMMARY_MAX_CHARS);
+    await this.redis
+      .multi()
+      .set(this.summaryKey(sessionId), summary)
+      .xdel(this.key(sessionId), ...oldest.map((e) => e.id))
+      .exec();
+    return oldest.length;
+  }
+
+  /** One compaction per session at a time, across instances; a busy lock means someone else is on it. */
+  private async underLock(sessionId: string, work: () => Promise<number>): Promise<number> {
     const lock = `${this.key(sessionId)}:compacting`;
     const token = randomUUID();
     if ((await this.redis.set(lock, token, 'PX', 30_000, 'NX')) !== 'OK') return 0;
     try {
-      const excess = (await this.redis.xlen(this.key(sessionId))) - this.config.HISTORY_MAX_ENTRIES;
-      if (excess <= 0) return 0;
-      const oldest = (await this.redis.xrange(this.key(sessionId), '-', '+', 'COUNT', excess)).map(([id, values]) => toEntry(id, values));
-      const summary = foldIntoSummary(await this.summary(sessionId), oldest, this.config.SUMMARY_MAX_CHARS);
-      await this.redis
-        .multi()
-        .set(this.summaryKey(sessionId), summary)
-        .xdel(this.key(sessionId), ...oldest.map((e) => e.id))
-        .exec();
-      return oldest.length;
+      return await work();
     } finally {
       await this.redis.eval(UNLOCK, 1, lock, token);
     }
@@ -90,6 +121,10 @@ export class HistoryRepository {
 
   private key(sessionId: string): string {
     return `session:${sessionId}:history`;
+  }
+
+  private windowStartsKey(sessionId: string): string {
+    return `session:${sessionId}:window-starts`;
   }
 
   private summaryKey(sessionId: string): string {
@@ -103,4 +138,11 @@ function toEntry(id: string, values: string[]): HistoryEntry {
   const entry: HistoryEntry = { id, speakerKind: '', speaker: '', text: '', tokenCount: 0, turnId: '', createdAt: '', toolCallsJson: '' };
   for (const f of FIELDS) (entry as unknown as Record<string, unknown>)[f] = f === 'tokenCount' ? Number(map[f] ?? 0) : (map[f] ?? '');
   return entry;
+}
+
+/** Orders Redis Stream ids ("<ms>-<seq>"). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am - bm || as - bs;
 }

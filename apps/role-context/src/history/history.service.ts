@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidationBus } from '../caches/invalidation-bus';
+import { RoleContextConfig } from '../role-context.config';
 import { HistoryEntry, HistoryRepository } from './history.repository';
 
 export const sessionTag = (sessionId: string) => `session:${sessionId}`;
@@ -10,12 +11,23 @@ export class HistoryService {
   constructor(
     private readonly repository: HistoryRepository,
     private readonly bus: InvalidationBus,
+    private readonly config: RoleContextConfig,
   ) {}
 
   async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<string> {
     const id = await this.repository.append(sessionId, entry);
     await this.bus.publish([sessionTag(sessionId)]);
     return id;
+  }
+
+  /**
+   * Records where a role's window starts; when enough turns are hidden from it, folds what no
+   * window shows into the summary and lets every instance drop the session's cached windows.
+   */
+  async noteWindow(sessionId: string, roleId: string, oldestShownId: string, hiddenTurns: number): Promise<void> {
+    await this.repository.markWindowStart(sessionId, roleId, oldestShownId);
+    if (hiddenTurns < this.config.HISTORY_COMPACTION_BATCH) return;
+    if ((await this.repository.foldOutOfWindows(sessionId)) > 0) await this.bus.publish([sessionTag(sessionId)]);
   }
 
   async read(sessionId: string, limit: number): Promise<{ entries: HistoryEntry[]; summary: string }> {
