@@ -15,6 +15,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/roles ./roles
 COPY --from=build /app/models ./models
+COPY --from=build /app/plugins ./plugins
 COPY package.json ./
 USER node
 CMD ["node", "dist/apps/session/src/main.js"]
