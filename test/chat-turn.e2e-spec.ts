@@ -164,6 +164,19 @@ describe('a streamed chat turn through all four services', () => {
       error: { code: 'NOT_IN_SESSION', field: 'sessionId' },
     });
 
+    // Approvals: nothing is waiting under that call id, over the socket or REST.
+    await expect(client.request('approval.respond', { sessionId, callId: 'nope', approved: true })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_APPROVAL', field: 'callId' },
+    });
+    const post = (body: unknown) =>
+      fetch(`${stack.sessionUrl}/api/sessions/${sessionId}/approvals/nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const unknown = await post({ approved: true });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: 'UNKNOWN_APPROVAL', field: 'callId' });
+    const invalid = await post({ approved: 'yes', extra: 1 });
+    expect(invalid.status).toBe(400);
+
     // Still connected and still served.
     const open = await client.request('session.open', { roles: ['narrator'] });
     expect(open.ok).toBe(true);

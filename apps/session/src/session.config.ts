@@ -106,6 +106,12 @@ export class SessionConfig extends BaseServiceConfig {
   @Max(100_000)
   RATE_LIMIT_MESSAGES_PER_MINUTE = 60;
 
+  /** How long a tool call waits for a person's approval before it counts as refused. */
+  @IsInt()
+  @Min(1000)
+  @Max(24 * 3600 * 1000)
+  APPROVAL_TIMEOUT_MS = 10 * 60 * 1000;
+
   /** Allowed CORS origin of the chat socket ("*" for any). */
   @IsString()
   @MinLength(1)

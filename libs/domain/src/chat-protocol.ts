@@ -15,6 +15,7 @@ export type ChatErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
+  | 'UNKNOWN_APPROVAL'
   | 'SLOW_CONSUMER'
   | 'INTERNAL';
 
@@ -79,6 +80,14 @@ export interface SessionInvitePayload {
   userId: string;
 }
 
+export interface ApprovalRespondPayload {
+  sessionId: string;
+  callId: string;
+  approved: boolean;
+  /** Why, shown to the role when refused. */
+  note?: string;
+}
+
 export interface ReplyCancelPayload {
   sessionId: string;
   /** Cancels this turn only; omitted cancels whatever the session is answering. */
@@ -104,6 +113,7 @@ export interface ClientToServerEvents {
   'message.send': (payload: MessageSendPayload, ack: (response: Ack<{ turnId: string }>) => void) => void;
   'reply.cancel': (payload: ReplyCancelPayload, ack: (response: Ack<{ cancelled: number }>) => void) => void;
   'session.invite': (payload: SessionInvitePayload, ack: (response: Ack<{ invited: string }>) => void) => void;
+  'approval.respond': (payload: ApprovalRespondPayload, ack: (response: Ack<{ callId: string; approved: boolean }>) => void) => void;
 }
 
 export interface UserMessageEvent extends Sequenced {
@@ -148,6 +158,27 @@ export interface ToolResultEvent extends Sequenced {
   /** The tool's result (JSON) when ok. */
   result?: unknown;
   error?: string;
+}
+
+/** A role wants to run a tool that needs a person's approval; the turn waits for `approval.respond`. */
+export interface ApprovalRequestEvent extends Sequenced {
+  sessionId: string;
+  turnId: string;
+  roleId: string;
+  callId: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  /** Epoch ms after which the request counts as refused. */
+  expiresAt: number;
+}
+
+export interface ApprovalDecisionEvent extends Sequenced {
+  sessionId: string;
+  callId: string;
+  approved: boolean;
+  /** Who decided, or "timeout". */
+  by: string;
+  note: string;
 }
 
 /** Why the roles stopped answering a message. */
@@ -199,6 +230,8 @@ export interface ServerToClientEvents {
   'tool.call': (event: ToolCallEvent) => void;
   'tool.result': (event: ToolResultEvent) => void;
   'turn.end': (event: TurnEndEvent) => void;
+  'approval.request': (event: ApprovalRequestEvent) => void;
+  'approval.decision': (event: ApprovalDecisionEvent) => void;
   'chat.error': (error: ChatError & Partial<Sequenced>) => void;
 }
 

@@ -13,6 +13,7 @@ import { APP_LOGGER, Logger } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
+import { ApprovalsService } from '../approvals/approvals.service';
 import { AuthService } from '../auth/auth.service';
 import { Principal } from '../auth/principal';
 import { RateLimiter } from '../auth/rate-limiter';
@@ -26,7 +27,7 @@ import { ChatSession } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChatException } from './chat.exception';
 import { validateChatPayload } from './chat-payload.validator';
-import { MessageSendDto, ReplyCancelDto, SessionInviteDto, SessionJoinDto, SessionOpenDto } from './dto/chat-payloads.dto';
+import { ApprovalRespondDto, MessageSendDto, ReplyCancelDto, SessionInviteDto, SessionJoinDto, SessionOpenDto } from './dto/chat-payloads.dto';
 
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
 
@@ -42,6 +43,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     private readonly config: SessionConfig,
     private readonly auth: AuthService,
     private readonly rateLimiter: RateLimiter,
+    private readonly approvals: ApprovalsService,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
@@ -131,6 +133,15 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
       const { sessionId, userId } = validateChatPayload(SessionInviteDto, payload, this.config.MAX_EVENT_BYTES);
       await this.sessions.invite(sessionId, socket.data.principal, userId);
       return { invited: userId };
+    });
+  }
+
+  @SubscribeMessage('approval.respond')
+  respondToApproval(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<Ack<{ callId: string; approved: boolean }>> {
+    return this.handle(socket, 'approval.respond', async () => {
+      const { sessionId, callId, approved, note } = validateChatPayload(ApprovalRespondDto, payload, this.config.MAX_EVENT_BYTES);
+      await this.approvals.respond(sessionId, callId, approved, note ?? '', socket.data.principal);
+      return { callId, approved };
     });
   }
 

@@ -3,6 +3,7 @@ import { ChatError, ConcurrentInputPolicy } from '@troupe/domain';
 import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { APP_LOGGER, Logger, withLogContext } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
+import { ApprovalsService } from '../approvals/approvals.service';
 import { ChatException } from '../chat/chat.exception';
 import { SessionEventsService } from '../events/session-events.service';
 import { InferenceClient } from '../peers/inference.client';
@@ -50,6 +51,7 @@ export class DirectorService implements OnApplicationShutdown {
     inference: InferenceClient,
     toolPlugin: ToolPluginClient,
     budget: SessionBudget,
+    approvals: ApprovalsService,
     private readonly events: SessionEventsService,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
@@ -62,6 +64,7 @@ export class DirectorService implements OnApplicationShutdown {
       emit: (sessionId, event, payload) => events.publish(sessionId, event, payload),
       chargeSession: (sessionId, tokens, toolCalls) => budget.charge(sessionId, tokens, toolCalls),
       describeError,
+      awaitApproval: (request, signal) => approvals.request(request, signal),
     });
     this.turnDuration = metrics.histogram('troupe_turn_duration_seconds', 'One person message and all its replies', ['reason'], [
       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,

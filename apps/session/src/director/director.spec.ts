@@ -14,6 +14,8 @@ class ScriptedPorts implements DirectorPorts {
   readonly events: { event: string; payload: any }[] = [];
   readonly toolCalls: toolPlugin.InvokeToolRequest[] = [];
   budgetExhausted?: string;
+  decision = { approved: true, by: 'ada', note: '' };
+  readonly approvalsAsked: string[] = [];
   onToken?: (roleId: string, index: number) => void;
 
   constructor(private readonly scripts: Record<string, string[]>) {}
@@ -49,6 +51,9 @@ class ScriptedPorts implements DirectorPorts {
   }
   async invokeTool(request: toolPlugin.InvokeToolRequest): Promise<toolPlugin.InvokeToolResponse> {
     this.toolCalls.push(request);
+    if (request.tool === 'guarded' && !request.approved) {
+      return { callId: request.callId, ok: false, resultJson: '', error: 'APPROVAL_REQUIRED: guarded needs a person', durationMs: 1 };
+    }
     if (request.tool === 'broken') return { callId: request.callId, ok: false, resultJson: '', error: 'INVALID_ARGUMENTS: x: required', durationMs: 1 };
     return { callId: request.callId, ok: true, resultJson: JSON.stringify({ value: 42 }), error: '', durationMs: 1 };
   }
@@ -57,6 +62,10 @@ class ScriptedPorts implements DirectorPorts {
   }
   async chargeSession() {
     return this.budgetExhausted;
+  }
+  async awaitApproval(request: { tool: string }) {
+    this.approvalsAsked.push(request.tool);
+    return this.decision;
   }
   describeError(e: unknown) {
     return { code: 'INTERNAL' as const, message: String(e) };
@@ -188,5 +197,22 @@ describe('Director', () => {
     expect(ports.named('reply.done')).toEqual([expect.objectContaining({ finishReason: reason, text: 'one two three ', usage: { promptTokens: 0, completionTokens: 3 } })]);
     expect(ports.history.some((h) => h.speaker === 'narrator')).toBe(kept);
     expect(ports.speakers()).toEqual(['narrator']);
+  });
+
+  it('pauses a tool call that needs approval, and goes on once a person approves', async () => {
+    const ports = new ScriptedPorts({ narrator: [call('guarded', { x: 1 }), 'Done.'], critic: ['ok'] });
+    await new Director(ports).run(turn(), new AbortController().signal);
+    expect(ports.approvalsAsked).toEqual(['guarded']);
+    expect(ports.toolCalls.map((c) => c.approved)).toEqual([false, true]);
+    expect(ports.named('tool.result')).toEqual([expect.objectContaining({ tool: 'guarded', ok: true })]);
+  });
+
+  it('feeds a refusal back to the role', async () => {
+    const ports = new ScriptedPorts({ narrator: [call('guarded', { x: 1 }), 'Understood.'], critic: ['ok'] });
+    ports.decision = { approved: false, by: 'ada', note: 'not now' };
+    await new Director(ports).run(turn(), new AbortController().signal);
+    expect(ports.toolCalls.map((c) => c.approved)).toEqual([false]);
+    expect(ports.named('tool.result')).toEqual([expect.objectContaining({ ok: false, error: 'REFUSED: ada did not approve this call: not now' })]);
+    expect(ports.history.find((h) => h.speaker === 'tool.guarded')?.text).toBe('<tool_error>REFUSED: ada did not approve this call: not now</tool_error>');
   });
 });

@@ -21,6 +21,11 @@ export interface DirectorPorts {
   /** Charges the session's hourly allowance; returns why it is exhausted, or undefined. */
   chargeSession(sessionId: string, tokens: number, toolCalls: number): Promise<string | undefined>;
   describeError(e: unknown): ChatError;
+  /** Asks the session's people to approve a tool call; resolves with their decision. */
+  awaitApproval(
+    request: { sessionId: string; turnId: string; roleId: string; callId: string; tool: string; arguments: Record<string, unknown> },
+    signal: AbortSignal,
+  ): Promise<{ approved: boolean; by: string; note: string }>;
 }
 
 export interface Turn {
@@ -157,10 +162,16 @@ export class Director {
     this.ports.emit(sessionId, 'tool.call', { sessionId, turnId, roleId: role.id, callId, tool, arguments: args });
     let outcome: { ok: boolean; result?: unknown; error?: string };
     try {
-      const response = await this.ports.invokeTool(
-        { callId, tool, argumentsJson: JSON.stringify(args), roleId: role.id, sessionId, turnId, userId: turn.authorId, approved: false },
-        signal,
-      );
+      const invoke = (approved: boolean) =>
+        this.ports.invokeTool({ callId, tool, argumentsJson: JSON.stringify(args), roleId: role.id, sessionId, turnId, userId: turn.authorId, approved }, signal);
+      let response = await invoke(false);
+      if (!response.ok && response.error.startsWith('APPROVAL_REQUIRED')) {
+        // The turn pauses here until a person answers (or the wait times out).
+        const decision = await this.ports.awaitApproval({ sessionId, turnId, roleId: role.id, callId, tool, arguments: args }, signal);
+        response = decision.approved
+          ? await invoke(true)
+          : { ...response, error: `REFUSED: ${decision.by} did not approve this call${decision.note ? `: ${decision.note}` : ''}` };
+      }
       outcome = response.ok ? { ok: true, result: JSON.parse(response.resultJson || 'null') } : { ok: false, error: response.error };
     } catch (e) {
       outcome = { ok: false, error: this.ports.describeError(e).message };

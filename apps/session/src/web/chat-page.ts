@@ -133,6 +133,20 @@ export const CHAT_PAGE_HTML = `<!doctype html>
   });
   onEvent('tool.call', (m) => line('tool', '⚙ ' + m.tool, JSON.stringify(m.arguments)));
   onEvent('tool.result', (m) => line('tool', '⚙ ' + m.tool + (m.ok ? ' →' : ' ✗'), m.ok ? JSON.stringify(m.result) : m.error));
+  onEvent('approval.request', (m) => {
+    const d = line('tool approval', '⏸ ' + m.tool + ' needs approval', ' ' + JSON.stringify(m.arguments) + ' ');
+    d.id = 'approval-' + m.callId;
+    for (const [label, approved] of [['Approve', true], ['Refuse', false]]) {
+      const b = document.createElement('button');
+      b.textContent = label;
+      b.onclick = () => socket.emit('approval.respond', { sessionId, callId: m.callId, approved }, (ack) => { if (!ack.ok) line('error', 'error', ack.error.message); });
+      d.querySelector('.meta').append(b);
+    }
+  });
+  onEvent('approval.decision', (m) => {
+    const d = document.getElementById('approval-' + m.callId);
+    if (d) d.querySelector('.meta').textContent = (m.approved ? 'approved' : 'refused') + ' by ' + m.by + (m.note ? ': ' + m.note : '');
+  });
   onEvent('turn.end', (m) => { const d = line('end', '', m.detail); d.dataset.reason = m.reason; });
   socket.on('chat.error', (e) => line('error', 'error', e.code + ': ' + e.message));
 </script>

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { SessionPolicyDto } from '../../director/session-policy';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -56,4 +56,22 @@ export class SessionInviteDto {
   @MinLength(1)
   @MaxLength(128)
   userId!: string;
+}
+
+export class ApprovalRespondDto {
+  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  sessionId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  callId!: string;
+
+  @IsBoolean()
+  approved!: boolean;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  note?: string;
 }
