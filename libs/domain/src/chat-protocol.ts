@@ -54,6 +54,8 @@ export interface SessionPolicy {
   tokenBudget: number;
   /** For `selector`: the role that picks the next speaker (empty: the first role's model picks). */
   moderator: string;
+  /** Roles normally stay at the version the session opened with; true follows each new version. */
+  followLatestRoles: boolean;
 }
 
 export interface SessionOpenPayload {

@@ -23,7 +23,9 @@ class ScriptedPorts implements DirectorPorts {
   async appendHistory(request: roleContext.AppendHistoryRequest) {
     this.history.push(request.entry!);
   }
+  readonly contextRequests: roleContext.AssembleContextRequest[] = [];
   async assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse> {
+    this.contextRequests.push(request);
     return {
       role: { id: request.roleId, version: 1, name: request.roleId, model: 'm', generation: undefined } as roleContext.Role,
       messages: [],
@@ -214,5 +216,14 @@ describe('Director', () => {
     expect(ports.toolCalls.map((c) => c.approved)).toEqual([false]);
     expect(ports.named('tool.result')).toEqual([expect.objectContaining({ ok: false, error: 'REFUSED: ada did not approve this call: not now' })]);
     expect(ports.history.find((h) => h.speaker === 'tool.guarded')?.text).toBe('<tool_error>REFUSED: ada did not approve this call: not now</tool_error>');
+  });
+
+  it('assembles with the role version the session opened with, or the latest when the session follows it', async () => {
+    const pinned = new ScriptedPorts({ narrator: ['a'], critic: ['b'] });
+    await new Director(pinned).run(turn(), new AbortController().signal);
+    expect(pinned.contextRequests[0]).toMatchObject({ roleId: 'narrator', roleVersion: 1, followLatest: false, userId: 'u-ada' });
+    const following = new ScriptedPorts({ narrator: ['a'], critic: ['b'] });
+    await new Director(following).run(turn({ followLatestRoles: true }), new AbortController().signal);
+    expect(following.contextRequests[0]).toMatchObject({ roleId: 'narrator', roleVersion: 0, followLatest: true });
   });
 });

@@ -198,7 +198,15 @@ export class Director {
     let done: inference.GenerateDone | undefined;
     let error: ChatError | undefined;
     try {
-      const context = await this.ports.assembleContext({ sessionId, roleId: role.id, roleVersion: role.version, followLatest: false, userId: turn.authorId, variables: {} });
+      const context = await this.ports.assembleContext({
+        sessionId,
+        roleId: role.id,
+        // Pinned to the version the session opened with, unless the session follows the latest.
+        roleVersion: turn.policy.followLatestRoles ? 0 : role.version,
+        followLatest: turn.policy.followLatestRoles,
+        userId: turn.authorId,
+        variables: {},
+      });
       const defaults = context.role?.generation;
       const maxNewTokens = Math.max(1, Math.min(defaults?.maxNewTokens || tokenAllowance, tokenAllowance));
       for await (const chunk of this.ports.generate(

@@ -1,5 +1,5 @@
 import { ConcurrentInputPolicy, SessionPolicy, TurnPolicy } from '@troupe/domain';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export const TURN_POLICIES: TurnPolicy[] = ['single', 'round-robin', 'selector', 'handoff'];
 export const CONCURRENT_INPUT_POLICIES: ConcurrentInputPolicy[] = ['enqueue', 'reject', 'interrupt', 'rollback'];
@@ -44,6 +44,10 @@ export class SessionPolicyDto {
   @IsOptional()
   @Matches(/^([a-z0-9][a-z0-9-]{0,62})?$/, { message: 'moderator must be a role id' })
   moderator?: string;
+
+  @IsOptional()
+  @IsBoolean()
+  followLatestRoles?: boolean;
 }
 
 export const DEFAULT_SESSION_POLICY: SessionPolicy = {
@@ -54,6 +58,7 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = {
   terminationPhrases: [],
   tokenBudget: 4096,
   moderator: '',
+  followLatestRoles: false,
 };
 
 export function resolvePolicy(requested: Partial<SessionPolicy> | undefined): SessionPolicy {
