@@ -155,6 +155,14 @@ export class ServiceStack {
     return this.running.get(service)?.output ?? [];
   }
 
+  /** Kills a service at once (no graceful shutdown), as a crash would. */
+  async crash(service: ServiceName): Promise<void> {
+    const running = this.running.get(service);
+    if (!running || running.child.exitCode !== null) return;
+    running.child.kill('SIGKILL');
+    await running.exit;
+  }
+
   /** Sends SIGTERM and resolves with the exit code. */
   async terminate(service: ServiceName): Promise<number | null> {
     const running = this.running.get(service);

@@ -112,6 +112,15 @@ export class SessionConfig extends BaseServiceConfig {
   @Max(24 * 3600 * 1000)
   APPROVAL_TIMEOUT_MS = 10 * 60 * 1000;
 
+  /**
+   * How long a session's director lease lasts without renewal: when the instance directing a
+   * session dies, another takes it over after at most this long.
+   */
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  DIRECTOR_LEASE_MS = 10_000;
+
   /** Allowed CORS origin of the chat socket ("*" for any). */
   @IsString()
   @MinLength(1)

@@ -111,9 +111,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
       const person = socket.data.principal.name;
       const turnId = randomUUID();
       // The policy may refuse the message (BUSY) before anyone sees it.
-      const turn = this.director.submit({ sessionId, turnId, author: person, authorId: socket.data.principal.userId, text, roles: session.roles, policy: session.policy });
-      this.events.publish(sessionId, 'message.user', { sessionId, turnId, author: person, text });
-      void turn;
+      await this.director.submit({ sessionId, turnId, author: person, authorId: socket.data.principal.userId, text, roles: session.roles, policy: session.policy });
       return { turnId };
     });
   }
@@ -123,7 +121,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     return this.handle(socket, 'reply.cancel', async () => {
       const { sessionId, turnId } = validateChatPayload(ReplyCancelDto, payload, this.config.MAX_EVENT_BYTES);
       this.requireMember(socket, sessionId);
-      return { cancelled: this.director.cancel(sessionId, turnId) };
+      return { cancelled: await this.director.cancel(sessionId, turnId) };
     });
   }
 

@@ -1,16 +1,19 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ChatError, ConcurrentInputPolicy } from '@troupe/domain';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ChatError, ConcurrentInputPolicy, TurnStopReason } from '@troupe/domain';
 import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { APP_LOGGER, Logger, withLogContext } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
+import { REDIS, Redis, RedisSubscriber, prefixedChannel } from '@troupe/redis';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ChatException } from '../chat/chat.exception';
 import { SessionEventsService } from '../events/session-events.service';
 import { InferenceClient } from '../peers/inference.client';
 import { RoleContextClient } from '../peers/role-context.client';
 import { ToolPluginClient } from '../peers/tool-plugin.client';
+import { SessionConfig } from '../session.config';
 import { AbortReason, Director, Turn } from './director';
 import { SessionBudget } from './session-budget';
+import { QueuedTurn, TurnQueue } from './turn-queue';
 
 function describeError(e: unknown): ChatError {
   if (e instanceof GrpcCallError) {
@@ -20,31 +23,37 @@ function describeError(e: unknown): ChatError {
   return { code: 'INTERNAL', message: (e as Error).message ?? String(e) };
 }
 
-interface ActiveTurn {
+/** Stops a running turn wherever it runs: every instance hears it and aborts its own. */
+interface DirectorControl {
   sessionId: string;
-  abort: AbortController;
+  turnId?: string;
+  reason: AbortReason;
 }
 
-/** What to do with the turns already running or queued when a new message arrives. */
-const CONCURRENT_INPUT: Record<ConcurrentInputPolicy, (active: ActiveTurn[]) => void> = {
-  enqueue: () => undefined,
-  reject: (active) => {
-    if (active.length > 0) throw new ChatException('BUSY', 'the roles are still answering; wait for turn.end or cancel', 'sessionId');
-  },
-  interrupt: (active) => active.forEach((t) => t.abort.abort('interrupted' satisfies AbortReason)),
-  rollback: (active) => active.forEach((t) => t.abort.abort('rolled_back' satisfies AbortReason)),
+/** What a new message does to turns already waiting or running, per the session's policy. */
+const WHEN_BUSY: Record<ConcurrentInputPolicy, AbortReason | 'queue' | 'refuse'> = {
+  enqueue: 'queue',
+  reject: 'refuse',
+  interrupt: 'interrupted',
+  rollback: 'rolled_back',
 };
 
 /**
- * Runs turns one at a time per session, applies the session's policy for messages that
- * arrive while roles are answering, and lets people cancel.
+ * Directs sessions across `session` instances. Turns wait in Redis; one instance at a time
+ * holds a session's lease and runs its turns in order; if it dies, the lease lapses and any
+ * other instance takes the session over, re-running the turn that was cut short. Cancels and
+ * interrupts reach the turn wherever it runs over pub/sub.
  */
 @Injectable()
-export class DirectorService implements OnApplicationShutdown {
+export class DirectorService implements OnModuleInit, OnApplicationShutdown {
   private readonly director: Director;
-  private readonly queues = new Map<string, Promise<void>>();
-  private readonly active = new Map<string, ActiveTurn>();
+  private readonly active = new Map<string, { sessionId: string; abort: AbortController }>();
+  private readonly driving = new Map<string, Promise<void>>();
+  private readonly subscriber: RedisSubscriber;
+  private readonly controlChannel: string;
   private readonly turnDuration;
+  private sweeper?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(
     roleContext: RoleContextClient,
@@ -52,7 +61,10 @@ export class DirectorService implements OnApplicationShutdown {
     toolPlugin: ToolPluginClient,
     budget: SessionBudget,
     approvals: ApprovalsService,
+    private readonly queue: TurnQueue,
     private readonly events: SessionEventsService,
+    private readonly config: SessionConfig,
+    @Inject(REDIS) private readonly redis: Redis,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
@@ -66,60 +78,104 @@ export class DirectorService implements OnApplicationShutdown {
       describeError,
       awaitApproval: (request, signal) => approvals.request(request, signal),
     });
+    this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
+    this.controlChannel = prefixedChannel(redis, 'director-control');
     this.turnDuration = metrics.histogram('troupe_turn_duration_seconds', 'One person message and all its replies', ['reason'], [
       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ]);
   }
 
-  /** Accepts a message under the session's concurrent-input policy (may throw BUSY) and queues its turn. */
-  submit(turn: Turn): Promise<void> {
-    const active = [...this.active.values()].filter((t) => t.sessionId === turn.sessionId && !t.abort.signal.aborted);
-    CONCURRENT_INPUT[turn.policy.concurrentInput](active);
-    const abort = new AbortController();
-    this.active.set(turn.turnId, { sessionId: turn.sessionId, abort });
-    const previous = this.queues.get(turn.sessionId) ?? Promise.resolve();
-    const next = previous.then(() => this.run(turn, abort));
-    this.queues.set(turn.sessionId, next);
-    void next.finally(() => {
-      if (this.queues.get(turn.sessionId) === next) this.queues.delete(turn.sessionId);
-    });
-    return next;
+  async onModuleInit(): Promise<void> {
+    await this.subscriber.subscribe(this.controlChannel, (message) => this.applyControl(JSON.parse(message) as DirectorControl));
+    // Picks up sessions whose director died (their lease lapsed) or whose turn was queued elsewhere.
+    this.sweeper = setInterval(() => void this.adoptOrphans(), Math.max(250, Math.floor(this.config.DIRECTOR_LEASE_MS / 2)));
+    this.sweeper.unref();
   }
 
-  /** Cancels one turn, or every queued and running turn of the session; returns how many. */
-  cancel(sessionId: string, turnId?: string): number {
-    let cancelled = 0;
-    for (const [id, entry] of this.active) {
-      if (entry.sessionId === sessionId && (!turnId || id === turnId) && !entry.abort.signal.aborted) {
-        entry.abort.abort('cancelled' satisfies AbortReason);
-        cancelled++;
-      }
+  /**
+   * Accepts a person's message under the session's concurrent-input policy (may throw BUSY),
+   * shows it to the room, and queues its turn.
+   */
+  async submit(turn: Turn): Promise<void> {
+    const busy = (await this.queue.depth(turn.sessionId)) > 0;
+    const whenBusy = WHEN_BUSY[turn.policy.concurrentInput];
+    if (busy && whenBusy === 'refuse') {
+      throw new ChatException('BUSY', 'the roles are still answering; wait for turn.end or cancel', 'sessionId');
     }
-    return cancelled;
+    if (busy && whenBusy !== 'queue' && whenBusy !== 'refuse') {
+      await this.dropWaiting(turn.sessionId, undefined, whenBusy);
+      await this.signal({ sessionId: turn.sessionId, reason: whenBusy });
+    }
+    // Logged before the turn is queued, so the message precedes everything said about it.
+    this.events.publish(turn.sessionId, 'message.user', { sessionId: turn.sessionId, turnId: turn.turnId, author: turn.author, text: turn.text });
+    await this.queue.push(turn);
+    void this.drive(turn.sessionId);
+  }
+
+  /** Cancels one turn, or every waiting and running turn of the session; returns how many. */
+  async cancel(sessionId: string, turnId?: string): Promise<number> {
+    const dropped = await this.dropWaiting(sessionId, turnId, 'cancelled');
+    const running = await this.queue.running(sessionId);
+    if (running && (!turnId || running.turnId === turnId)) {
+      await this.signal({ sessionId, turnId: running.turnId, reason: 'cancelled' });
+      return dropped + 1;
+    }
+    return dropped;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()]);
+    // Finish the turns in hand, take no new ones; other instances adopt what is left.
+    this.stopping = true;
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.driving.values()]);
+    await this.subscriber.close();
   }
 
-  private async run(turn: Turn, abort: AbortController): Promise<void> {
+  private drive(sessionId: string): Promise<void> {
+    const current = this.driving.get(sessionId);
+    if (current || this.stopping) return current ?? Promise.resolve();
+    const run = this.driveWhileLeased(sessionId)
+      .catch((e) => this.logger.error({ err: e, sessionId }, 'directing the session failed'))
+      .finally(() => {
+        this.driving.delete(sessionId);
+        // A turn queued while the lease was being released must not wait for the sweeper.
+        if (!this.stopping) {
+          void this.queue.depth(sessionId).then((depth) => {
+            if (depth > 0) void this.drive(sessionId);
+          });
+        }
+      });
+    this.driving.set(sessionId, run);
+    return run;
+  }
+
+  private async driveWhileLeased(sessionId: string): Promise<void> {
+    if (!(await this.queue.acquireLease(sessionId))) return;
+    const renew = setInterval(() => void this.queue.renewLease(sessionId).catch(() => undefined), Math.floor(this.config.DIRECTOR_LEASE_MS / 3));
+    try {
+      while (!this.stopping) {
+        const next = await this.queue.next(sessionId);
+        if (!next) break;
+        if (next.resumed) this.logger.warn({ sessionId, turnId: next.turn.turnId }, 'taking over a turn whose director stopped');
+        await this.run(next.turn);
+        await this.queue.finish(sessionId);
+      }
+    } finally {
+      clearInterval(renew);
+      await this.queue.releaseLease(sessionId);
+    }
+  }
+
+  private async run(turn: QueuedTurn): Promise<void> {
+    const abort = new AbortController();
+    this.active.set(turn.turnId, { sessionId: turn.sessionId, abort });
     const started = process.hrtime.bigint();
     try {
       await withLogContext({ sessionId: turn.sessionId, turnId: turn.turnId }, async () => {
-        if (abort.signal.aborted) {
-          // Dropped while queued (cancel, interrupt or rollback): say so, run nothing.
-          const reason = (abort.signal.reason as AbortReason) ?? 'cancelled';
-          this.events.publish(turn.sessionId, 'turn.end', {
-            sessionId: turn.sessionId,
-            turnId: turn.turnId,
-            reason,
-            detail: 'dropped before it started',
-            replies: 0,
-            usage: { promptTokens: 0, completionTokens: 0 },
-          });
-          return;
-        }
-        const outcome = await this.director.run(turn, abort.signal);
+        const outcome = await this.director.run(turn, abort.signal, {
+          personRecorded: turn.personRecorded,
+          onPersonRecorded: () => this.queue.update({ ...turn, personRecorded: true }),
+        });
         this.logger.info(
           { reason: outcome.reason, detail: outcome.detail, replies: outcome.replies.map((r) => ({ role: r.roleId, finish: r.finishReason })), usage: outcome.usage },
           'turn finished',
@@ -130,16 +186,49 @@ export class DirectorService implements OnApplicationShutdown {
       this.turnDuration.observe({ reason: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.logger.error({ err: e, sessionId: turn.sessionId, turnId: turn.turnId }, 'turn failed');
       this.events.publish(turn.sessionId, 'chat.error', { ...describeError(e), event: 'message.send' });
-      this.events.publish(turn.sessionId, 'turn.end', {
-        sessionId: turn.sessionId,
-        turnId: turn.turnId,
-        reason: 'error',
-        detail: describeError(e).message,
-        replies: 0,
-        usage: { promptTokens: 0, completionTokens: 0 },
-      });
+      this.endWithoutReplies(turn, 'error', describeError(e).message);
     } finally {
       this.active.delete(turn.turnId);
+    }
+  }
+
+  /** Removes waiting turns and tells the room each one ended without an answer. */
+  private async dropWaiting(sessionId: string, turnId: string | undefined, reason: AbortReason): Promise<number> {
+    const dropped = await this.queue.removeWaiting(sessionId, turnId);
+    for (const turn of dropped) this.endWithoutReplies(turn, reason, 'dropped before it started');
+    return dropped.length;
+  }
+
+  private endWithoutReplies(turn: Turn, reason: TurnStopReason, detail: string): void {
+    this.events.publish(turn.sessionId, 'turn.end', {
+      sessionId: turn.sessionId,
+      turnId: turn.turnId,
+      reason,
+      detail,
+      replies: 0,
+      usage: { promptTokens: 0, completionTokens: 0 },
+    });
+  }
+
+  private async signal(control: DirectorControl): Promise<void> {
+    this.applyControl(control);
+    await this.redis.publish(this.controlChannel, JSON.stringify(control));
+  }
+
+  private applyControl(control: DirectorControl): void {
+    for (const [turnId, entry] of this.active) {
+      if (entry.sessionId === control.sessionId && (!control.turnId || control.turnId === turnId) && !entry.abort.signal.aborted) {
+        entry.abort.abort(control.reason);
+      }
+    }
+  }
+
+  private async adoptOrphans(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      for (const sessionId of await this.queue.orphans()) void this.drive(sessionId);
+    } catch (e) {
+      this.logger.warn({ err: e }, 'looking for sessions without a director failed');
     }
   }
 }

@@ -67,12 +67,23 @@ const SELECTOR_INSTRUCTION = (names: string) =>
 export class Director {
   constructor(private readonly ports: DirectorPorts) {}
 
-  async run(turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
+  /**
+   * `personRecorded`: the person's message is already in history (a turn taken over from an
+   * instance that died); `onPersonRecorded` lets the caller note that it now is.
+   */
+  async run(
+    turn: Turn,
+    signal: AbortSignal,
+    options: { personRecorded?: boolean; onPersonRecorded?: () => Promise<void> } = {},
+  ): Promise<TurnOutcome> {
     const { sessionId, turnId, policy } = turn;
-    await this.ports.appendHistory({
-      sessionId,
-      entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '', toolCallsJson: '' },
-    });
+    if (!options.personRecorded) {
+      await this.ports.appendHistory({
+        sessionId,
+        entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '', toolCallsJson: '' },
+      });
+      await options.onPersonRecorded?.();
+    }
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     const state: SpeakerState = { roles: turn.roles, spoken: [] };
     const replies: SessionEventPayload<'reply.done'>[] = [];

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS, Redis } from '@troupe/redis';
+import { randomUUID } from 'node:crypto';
+import { SessionConfig } from '../session.config';
+import { Turn } from './director';
+
+/** A queued turn as stored: the turn, and whether its person's message is already in history. */
+export interface QueuedTurn extends Turn {
+  personRecorded?: boolean;
+}
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * A session's turns in Redis, shared by every `session` instance: a waiting list, a
+ * "processing" list holding the turn being run (a reliable-queue move, so a turn whose
+ * instance died is found and run again), a lease naming the one instance that directs the
+ * session, and a set of sessions with work so any instance can take over an abandoned one.
+ */
+@Injectable()
+export class TurnQueue {
+  /** This process, as lease holder. */
+  readonly instanceId = randomUUID();
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly config: SessionConfig,
+  ) {}
+
+  async push(turn: QueuedTurn): Promise<void> {
+    await this.redis.multi().rpush(this.waitingKey(turn.sessionId), JSON.stringify(turn)).sadd('sessions-with-turns', turn.sessionId).exec();
+  }
+
+  /** How many turns are waiting or running. */
+  async depth(sessionId: string): Promise<number> {
+    const [[, waiting], [, running]] = (await this.redis.multi().llen(this.waitingKey(sessionId)).llen(this.processingKey(sessionId)).exec()) as [
+      [null, number],
+      [null, number],
+    ];
+    return waiting + running;
+  }
+
+  /** The turn left half-done by a holder that died, else the next waiting one (moved to processing). */
+  async next(sessionId: string): Promise<{ turn: QueuedTurn; resumed: boolean } | undefined> {
+    const interrupted = await this.redis.lindex(this.processingKey(sessionId), 0);
+    if (interrupted) return { turn: JSON.parse(interrupted) as QueuedTurn, resumed: true };
+    const moved = await this.redis.lmove(this.waitingKey(sessionId), this.processingKey(sessionId), 'LEFT', 'LEFT');
+    return moved ? { turn: JSON.parse(moved) as QueuedTurn, resumed: false } : undefined;
+  }
+
+  /** Records progress on the running turn, so a successor does not repeat it. */
+  async update(turn: QueuedTurn): Promise<void> {
+    await this.redis.lset(this.processingKey(turn.sessionId), 0, JSON.stringify(turn));
+  }
+
+  async finish(sessionId: string): Promise<void> {
+    await this.redis.lpop(this.processingKey(sessionId));
+  }
+
+  /** Removes waiting turns (all, or one by id) and returns them. */
+  async removeWaiting(sessionId: string, turnId?: string): Promise<QueuedTurn[]> {
+    const key = this.waitingKey(sessionId);
+    const removed: QueuedTurn[] = [];
+    for (const raw of await this.redis.lrange(key, 0, -1)) {
+      const turn = JSON.parse(raw) as QueuedTurn;
+      if (turnId && turn.turnId !== turnId) continue;
+      if ((await this.redis.lrem(key, 1, raw)) > 0) removed.push(turn);
+    }
+    return removed;
+  }
+
+  async running(sessionId: string): Promise<QueuedTurn | undefined> {
+    const raw = await this.redis.lindex(this.processingKey(sessionId), 0);
+    return raw ? (JSON.parse(raw) as QueuedTurn) : undefined;
+  }
+
+  async acquireLease(sessionId: string): Promise<boolean> {
+    return (await this.redis.set(this.leaseKey(sessionId), this.instanceId, 'PX', this.config.DIRECTOR_LEASE_MS, 'NX')) === 'OK';
+  }
+
+  async renewLease(sessionId: string): Promise<boolean> {
+    return Number(await this.redis.eval(RENEW, 1, this.leaseKey(sessionId), this.instanceId, String(this.config.DIRECTOR_LEASE_MS))) === 1;
+  }
+
+  async releaseLease(sessionId: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.leaseKey(sessionId), this.instanceId);
+  }
+
+  /** Sessions that have turns but no lease holder (their director died or just finished). */
+  async orphans(): Promise<string[]> {
+    const orphans: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, ids] = await this.redis.sscan('sessions-with-turns', cursor, 'COUNT', 200);
+      cursor = next;
+      for (const id of ids) {
+        if ((await this.depth(id)) === 0) await this.redis.srem('sessions-with-turns', id);
+        else if (!(await this.redis.exists(this.leaseKey(id)))) orphans.push(id);
+      }
+    } while (cursor !== '0');
+    return orphans;
+  }
+
+  private waitingKey(sessionId: string): string {
+    return `session:${sessionId}:turns`;
+  }
+
+  private processingKey(sessionId: string): string {
+    return `session:${sessionId}:turn-running`;
+  }
+
+  private leaseKey(sessionId: string): string {
+    return `session:${sessionId}:director`;
+  }
+}
