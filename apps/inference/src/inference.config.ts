@@ -33,4 +33,31 @@ export class InferenceConfig extends BaseServiceConfig {
   @Min(1)
   @Max(32_768)
   MAX_NEW_TOKENS_LIMIT = 1024;
+
+  /** Sequences decoded together in one run per model instance. */
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  INFERENCE_MAX_BATCH_SIZE = 64;
+
+  /** KV-cache memory one model instance's running batch may use (bytes, padding included). */
+  @IsInt()
+  @Min(1024 * 1024)
+  INFERENCE_KV_CACHE_BYTES = 256 * 1024 * 1024;
+
+  /** Requests waiting per model instance beyond the running batch; more get RESOURCE_EXHAUSTED. */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  INFERENCE_MAX_QUEUE = 1024;
+
+  /** Prompt tokens prefilled between two decode steps (bounds the pause new requests cause). */
+  @IsInt()
+  @Min(1)
+  INFERENCE_MAX_PREFILL_TOKENS = 2048;
+
+  /** Deadline of a generation that sets none (neither timeout_ms nor a gRPC deadline). */
+  @IsInt()
+  @Min(1)
+  INFERENCE_DEFAULT_TIMEOUT_MS = 300_000;
 }

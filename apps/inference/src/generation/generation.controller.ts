@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { status } from '@grpc/grpc-js';
+import { Deadline, Metadata, status } from '@grpc/grpc-js';
 import { inference } from '@troupe/contracts';
 import { grpcError, validateGrpcRequest } from '@troupe/grpc';
 import { Observable } from 'rxjs';
@@ -13,6 +13,12 @@ function toRpcError(e: unknown) {
   return grpcError(status.INTERNAL, (e as Error).message);
 }
 
+/** A gRPC call deadline as epoch ms (undefined when the call has none). */
+function deadlineMs(d: Deadline | undefined): number | undefined {
+  const ms = d instanceof Date ? d.getTime() : d;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
+}
+
 @Controller()
 @inference.InferenceServiceControllerMethods()
 export class GenerationController implements inference.InferenceServiceController {
@@ -22,12 +28,12 @@ export class GenerationController implements inference.InferenceServiceControlle
   ) {}
 
   /** Unsubscribing (the client cancelled, or the deadline passed) aborts decoding in the worker. */
-  generate(request: inference.GenerateRequest): Observable<inference.GenerateResponse> {
+  generate(request: inference.GenerateRequest, _metadata?: Metadata, call?: { getDeadline?(): Deadline }): Observable<inference.GenerateResponse> {
     return new Observable((subscriber) => {
       const abort = new AbortController();
       (async () => {
         const dto = validateGrpcRequest(GenerateRequestDto, request);
-        for await (const chunk of this.generation.generate(dto, abort.signal)) {
+        for await (const chunk of this.generation.generate(dto, abort.signal, deadlineMs(call?.getDeadline?.()))) {
           if (abort.signal.aborted) return;
           subscriber.next(chunk);
         }

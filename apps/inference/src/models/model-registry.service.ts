@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InferenceConfig } from '../inference.config';
+import { InferenceMetrics } from '../metrics/inference.metrics';
 import { GenerationWorkerClient } from '../runtime/generation-worker.client';
 
 interface ModelEntry {
@@ -28,6 +29,7 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
   constructor(
     private readonly config: InferenceConfig,
     private readonly health: HealthService,
+    private readonly metrics: InferenceMetrics,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -74,7 +76,14 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
     try {
       const client = await GenerationWorkerClient.start(dir, {
         intraOpThreads: this.config.INFERENCE_THREADS || undefined,
+        limits: {
+          maxBatchSize: this.config.INFERENCE_MAX_BATCH_SIZE,
+          kvCacheBytes: this.config.INFERENCE_KV_CACHE_BYTES,
+          maxWaiting: this.config.INFERENCE_MAX_QUEUE,
+          maxPrefillTokensPerStep: this.config.INFERENCE_MAX_PREFILL_TOKENS,
+        },
       });
+      this.metrics.observeEngine(client.manifest.name, (listener) => client.onStats(listener));
       this.models.set(client.manifest.name, { name: client.manifest.name, dir, client });
       this.logger.info({ model: client.manifest.name, version: client.manifest.version, dir }, 'model loaded');
     } catch (e) {

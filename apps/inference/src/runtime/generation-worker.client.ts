@@ -4,13 +4,14 @@ import { Worker } from 'node:worker_threads';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
-import type { DoneEvent, GenerateRequest, GenerationEvent } from './generation.types';
+import type { EngineLimits } from './generation.engine';
+import type { DoneEvent, EngineStats, GenerateRequest, GenerationEvent } from './generation.types';
 
 export interface GenerationWorkerOptions {
   /** onnxruntime intra-op threads in the worker; defaults to manifest.threads. */
   intraOpThreads?: number;
-  /** Sequences decoded concurrently (round-robin) in the worker; more wait. Default 8. */
-  maxActiveSequences?: number;
+  /** Batch bounds in the worker (max batch size, KV budget, queue bound, prefill budget). */
+  limits?: Partial<Omit<EngineLimits, 'kvBytesPerToken'>>;
   /** How long model loading may take. Default 120 s. */
   startTimeoutMs?: number;
 }
@@ -55,6 +56,8 @@ export class GenerationWorkerClient {
   private failure?: Error;
   private closing?: Promise<void>;
   private exited = false;
+  private latestStats?: EngineStats;
+  private readonly statsListeners = new Set<(s: EngineStats) => void>();
 
   private constructor(
     readonly modelDir: string,
@@ -65,7 +68,12 @@ export class GenerationWorkerClient {
     private readonly worker: Worker,
   ) {
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'event') this.streams.get(m.key)?.push(m.event);
+      if (m.type !== 'events') return;
+      for (const { key, event } of m.events) this.streams.get(key)?.push(event);
+      if (m.stats) {
+        this.latestStats = m.stats;
+        for (const listener of this.statsListeners) listener(m.stats);
+      }
     });
     worker.on('error', (err) => {
       this.failure ??= new Error(`generation worker crashed: ${err.message}`);
@@ -96,7 +104,7 @@ export class GenerationWorkerClient {
       throw new Error(`model ${modelDir}: tokenizer has ${tokenizer.vocabSize} ids but manifest vocabSize is ${manifest.vocabSize}`);
     }
 
-    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, maxActiveSequences: opts.maxActiveSequences };
+    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, limits: opts.limits };
     const worker = spawnWorker(data);
     try {
       await waitReady(worker, opts.startTimeoutMs ?? 120_000);
@@ -105,6 +113,22 @@ export class GenerationWorkerClient {
       throw new Error(`model ${modelDir}: ${(err as Error).message}`);
     }
     return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker);
+  }
+
+  /** The worker's batch state after its last step (undefined before the first). */
+  get stats(): EngineStats | undefined {
+    return this.latestStats;
+  }
+
+  /** Calls `listener` after every engine step; returns an unsubscribe function. */
+  onStats(listener: (s: EngineStats) => void): () => void {
+    this.statsListeners.add(listener);
+    return () => this.statsListeners.delete(listener);
+  }
+
+  /** Requests this client still streams. */
+  get openStreams(): number {
+    return this.streams.size;
   }
 
   /**

@@ -63,7 +63,11 @@ export class TurnRunner {
             topK: defaults?.topK ?? 0,
             topP: defaults?.topP ?? 0,
             seed: 0,
+            repetitionPenalty: 0,
+            stop: [],
           },
+          priority: 'interactive',
+          timeoutMs: 0,
         },
         signal,
       );

@@ -24,13 +24,29 @@ export interface GenerationParams {
   topP: number;
   /** 0 means "pick one". */
   seed: number;
+  /**
+   * Divides positive (multiplies negative) logits of tokens already in prompt or completion;
+   * 0 or 1 means off.
+   */
+  repetitionPenalty: number;
+  /** Generation ends when the completion text contains one of these (not streamed). */
+  stop: string[];
 }
 
 export interface GenerateRequest {
   requestId: string;
   model: string;
   messages: ChatMessage[];
-  params: GenerationParams | undefined;
+  params:
+    | GenerationParams
+    | undefined;
+  /** "interactive" (default, served first) or "bulk". */
+  priority: string;
+  /**
+   * Fails the request with DEADLINE_EXCEEDED when it has not finished in this time; 0 means
+   * the gRPC call deadline (or the service default) alone.
+   */
+  timeoutMs: number;
 }
 
 export interface TokenDelta {
@@ -45,7 +61,7 @@ export interface Usage {
 }
 
 export interface GenerateDone {
-  /** "stop", "length" or "cancelled". */
+  /** "stop", "length" or "cancelled" (errors end the stream with a gRPC status instead). */
   finishReason: string;
   usage: Usage | undefined;
   text: string;
