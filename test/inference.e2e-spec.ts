@@ -72,12 +72,15 @@ describe('inference service over gRPC', () => {
     const late = failure(run(request({ timeoutMs: 1 }, { maxNewTokens: 200 })));
     expect((await late)?.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
 
-    // 4 run, 6 wait, the rest are refused; every accepted one completes.
+    // 4 run and 6 wait at most: of 16 sent at once some are refused (how many depends on how
+    // fast the first ones finish), and every accepted one completes.
     const outcomes = await Promise.all(
-      Array.from({ length: 14 }, () => run(request({ priority: 'bulk' }, { maxNewTokens: 220 })).then((r) => r.done?.finishReason, (e: GrpcCallError) => e.code)),
+      Array.from({ length: 16 }, () => run(request({ priority: 'bulk' }, { maxNewTokens: 220 })).then((r) => r.done?.finishReason, (e: GrpcCallError) => e.code)),
     );
-    expect(outcomes.filter((o) => o === 'length')).toHaveLength(10);
-    expect(outcomes.filter((o) => o === GrpcStatus.RESOURCE_EXHAUSTED)).toHaveLength(4);
+    const refused = outcomes.filter((o) => o === GrpcStatus.RESOURCE_EXHAUSTED).length;
+    expect(refused).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o === 'length')).toHaveLength(16 - refused);
+    expect(16 - refused).toBeGreaterThanOrEqual(10);
   });
 
   it('rejects bad parameters naming the field', async () => {

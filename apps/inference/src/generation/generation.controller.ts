@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Deadline, Metadata, status } from '@grpc/grpc-js';
 import { inference } from '@troupe/contracts';
 import { grpcError, validateGrpcRequest } from '@troupe/grpc';
-import { Observable } from 'rxjs';
+import { Observable, catchError, defer, throwError } from 'rxjs';
 import { ModelNotFoundError, ModelRegistryService } from '../models/model-registry.service';
 import { GenerateRequestDto } from './dto/generate-request.dto';
 import { GenerationService } from './generation.service';
@@ -29,18 +29,9 @@ export class GenerationController implements inference.InferenceServiceControlle
 
   /** Unsubscribing (the client cancelled, or the deadline passed) aborts decoding in the worker. */
   generate(request: inference.GenerateRequest, _metadata?: Metadata, call?: { getDeadline?(): Deadline }): Observable<inference.GenerateResponse> {
-    return new Observable((subscriber) => {
-      const abort = new AbortController();
-      (async () => {
-        const dto = validateGrpcRequest(GenerateRequestDto, request);
-        for await (const chunk of this.generation.generate(dto, abort.signal, deadlineMs(call?.getDeadline?.()))) {
-          if (abort.signal.aborted) return;
-          subscriber.next(chunk);
-        }
-        subscriber.complete();
-      })().catch((e) => subscriber.error(toRpcError(e)));
-      return () => abort.abort();
-    });
+    return defer(() => this.generation.generate(validateGrpcRequest(GenerateRequestDto, request), deadlineMs(call?.getDeadline?.()))).pipe(
+      catchError((e: unknown) => throwError(() => toRpcError(e))),
+    );
   }
 
   listModels(): inference.ListModelsResponse {

@@ -43,27 +43,31 @@ export class InferenceMetrics {
   }
 
   /** Wires one model instance's step stats into the gauges; returns the unsubscribe function. */
-  observeEngine(model: string, subscribe: (listener: (s: EngineStats) => void) => () => void): () => void {
-    return subscribe((s) => {
+  observeEngine(model: string, subscribe: (listener: (s: EngineStats, batchSizes: readonly number[]) => void) => () => void): () => void {
+    return subscribe((s, batchSizes) => {
       this.running.set({ model }, s.running);
       this.waiting.set({ model }, s.waiting);
       this.kvBytes.set({ model }, s.kvCacheBytes);
       this.kvUsage.set({ model }, s.kvCacheBudgetBytes > 0 ? s.kvCacheBytes / s.kvCacheBudgetBytes : 0);
-      if (s.batchSize > 0) this.batchSize.observe({ model }, s.batchSize);
+      for (const size of batchSizes) this.batchSize.observe({ model }, size);
     });
   }
 
   /** Timings of one request; call token() per streamed token and done() once. */
   request(model: string): { token(): void; done(reason: string, promptTokens: number, queueMs?: number): void } {
+    // Label children bound once per request: the per-token path does no label hashing.
+    const ttft = this.ttft.labels({ model });
+    const itl = this.itl.labels({ model });
+    const generated = this.generatedTokens.labels({ model });
     const started = performance.now();
     let last = 0;
     return {
       token: () => {
         const now = performance.now();
-        if (last === 0) this.ttft.observe({ model }, (now - started) / 1000);
-        else this.itl.observe({ model }, (now - last) / 1000);
+        if (last === 0) ttft.observe((now - started) / 1000);
+        else itl.observe((now - last) / 1000);
         last = now;
-        this.generatedTokens.inc({ model });
+        generated.inc();
       },
       done: (reason, promptTokens, queueMs) => {
         this.e2e.observe({ model }, (performance.now() - started) / 1000);

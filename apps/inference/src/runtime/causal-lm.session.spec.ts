@@ -75,6 +75,19 @@ describe('CausalLmSession (tiny decoder, real onnxruntime)', () => {
     expect(session.kvBytesPerToken).toBe(2 * 2 * 4 * 16 * 4);
   });
 
+  it('prefills prompts of different lengths in one padded run, then decodes them together', async () => {
+    const prompts = [[3, 4], [10, 20, 30, 40, 50], [7]];
+    const solo = await Promise.all(prompts.map(async (p) => ({ s: session.createSequence(), p })));
+    const soloLogits: Float32Array[] = [];
+    for (const { s, p } of solo) soloLogits.push(await s.prefill(p));
+    const caches = prompts.map(() => session.createSequence().cache);
+    const logits = await session.prefillBatch(caches, prompts);
+    logits.forEach((l, i) => expect(maxAbsDiff(l, soloLogits[i])).toBeLessThan(1e-4));
+    const next = await session.decodeBatch(caches, [1, 2, 3]);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(next[i], await solo[i].s.decodeStep(i + 1))).toBeLessThan(1e-4);
+    expect(caches.map((c) => c.length)).toEqual([3, 6, 2]);
+  });
+
   it('refuses to run past the context length', async () => {
     const s = session.createSequence();
     await expect(s.prefill(new Array(257).fill(1))).rejects.toThrow(/context length exceeded/);

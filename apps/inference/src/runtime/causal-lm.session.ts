@@ -137,6 +137,52 @@ export class CausalLmSession {
   }
 
   /**
+   * Prefills several fresh sequences in ONE run: prompts are left-padded to the longest, the
+   * padding hidden by attention_mask (and given position 0), so each row's last position is
+   * its own prompt's end. The caches become rows of the shared output, ready to decode
+   * together. Returns each sequence's next-token logits.
+   */
+  async prefillBatch(caches: readonly KvCache[], prompts: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const b = caches.length;
+    if (b === 0 || prompts.length !== b) throw new Error('prefillBatch needs one prompt per cache');
+    if (caches.some((c) => c.length !== 0)) throw new Error('prefillBatch needs fresh caches');
+    const width = Math.max(...prompts.map((p) => p.length));
+    if (prompts.some((p) => p.length === 0)) throw new Error('prefillBatch needs non-empty prompts');
+    if (width > this.manifest.contextLength) throw new Error(`context length exceeded: ${width} > ${this.manifest.contextLength}`);
+    const ids = new BigInt64Array(b * width);
+    const mask = new BigInt64Array(b * width);
+    const positions = new BigInt64Array(b * width);
+    prompts.forEach((p, i) => {
+      const pad = width - p.length;
+      for (let j = 0; j < p.length; j++) {
+        ids[i * width + pad + j] = BigInt(p[j]);
+        mask[i * width + pad + j] = 1n;
+        positions[i * width + pad + j] = BigInt(j);
+      }
+    });
+    const { numKvHeads: h, headDim: d } = this.manifest;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [b, width]),
+      attention_mask: new ort.Tensor('int64', mask, [b, width]),
+    };
+    for (const name of this.pastNames) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [b, h, 0, d]);
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [b, width]);
+    if (this.hasUseCacheBranch) feeds[USE_CACHE_BRANCH] = new ort.Tensor('bool', [false], [1]);
+
+    const out = await this.session.run(feeds);
+    const next = this.presentOf(out);
+    caches.forEach((c, i) => {
+      c.past = next;
+      c.row = i;
+      c.width = width;
+      c.length = prompts[i].length;
+    });
+    const vocab = out.logits.dims[2];
+    const data = out.logits.data as Float32Array;
+    return caches.map((_, i) => data.slice((i * width + width - 1) * vocab, (i * width + width) * vocab));
+  }
+
+  /**
    * One decode step for several sequences in ONE run: each appends its token. Caches of
    * different lengths are merged along the past axis with left padding that attention_mask
    * hides; position_ids carry each sequence's own positions, so a sequence computes the same

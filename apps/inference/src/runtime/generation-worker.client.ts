@@ -16,8 +16,17 @@ export interface GenerationWorkerOptions {
   startTimeoutMs?: number;
 }
 
+export type StatsListener = (stats: EngineStats, batchSizes: readonly number[]) => void;
+
+/** Receives one request's events as the worker sends them. */
+export interface GenerationSink {
+  push(e: GenerationEvent): void;
+  /** The worker died: no more events will come. */
+  fail(err: Error): void;
+}
+
 /** Unbounded async queue of one request's events; fails all waiters when the worker dies. */
-class EventStream {
+class EventStream implements GenerationSink {
   private readonly items: GenerationEvent[] = [];
   private waiter?: { resolve: (e: GenerationEvent) => void; reject: (err: Error) => void };
   private failure?: Error;
@@ -51,13 +60,13 @@ class EventStream {
  */
 export class GenerationWorkerClient {
   /** Open streams by per-call key (see generation-worker.protocol.ts). */
-  private readonly streams = new Map<number, EventStream>();
+  private readonly streams = new Map<number, GenerationSink>();
   private nextKey = 1;
   private failure?: Error;
   private closing?: Promise<void>;
   private exited = false;
   private latestStats?: EngineStats;
-  private readonly statsListeners = new Set<(s: EngineStats) => void>();
+  private readonly statsListeners = new Set<StatsListener>();
 
   private constructor(
     readonly modelDir: string,
@@ -72,7 +81,7 @@ export class GenerationWorkerClient {
       for (const { key, event } of m.events) this.streams.get(key)?.push(event);
       if (m.stats) {
         this.latestStats = m.stats;
-        for (const listener of this.statsListeners) listener(m.stats);
+        for (const listener of this.statsListeners) listener(m.stats, m.batchSizes);
       }
     });
     worker.on('error', (err) => {
@@ -120,8 +129,8 @@ export class GenerationWorkerClient {
     return this.latestStats;
   }
 
-  /** Calls `listener` after every engine step; returns an unsubscribe function. */
-  onStats(listener: (s: EngineStats) => void): () => void {
+  /** Calls `listener` with the worker's stats and the decode batch sizes since the last call. */
+  onStats(listener: StatsListener): () => void {
     this.statsListeners.add(listener);
     return () => this.statsListeners.delete(listener);
   }
@@ -137,20 +146,15 @@ export class GenerationWorkerClient {
    * Throws if the worker has crashed or the client is closed.
    */
   async *generate(req: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerationEvent, void, undefined> {
-    if (this.failure) throw this.failure;
-    if (this.closing || this.exited) throw new Error('generation worker is closed');
     if (signal?.aborted) {
       yield { type: 'done', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0 } satisfies DoneEvent;
       return;
     }
-    const key = this.nextKey++;
     const stream = new EventStream();
-    this.streams.set(key, stream);
-    const cancel = () => this.post({ type: 'cancel', key });
+    const cancel = this.submit(req, stream);
     signal?.addEventListener('abort', cancel, { once: true });
     let finished = false;
     try {
-      this.post({ type: 'generate', key, request: req });
       for (;;) {
         const ev = await stream.next();
         if (ev.type === 'done') finished = true;
@@ -159,10 +163,43 @@ export class GenerationWorkerClient {
       }
     } finally {
       signal?.removeEventListener('abort', cancel);
-      this.streams.delete(key);
       // Consumer stopped reading early: don't keep decoding for nobody.
       if (!finished) cancel();
     }
+  }
+
+  /**
+   * Push-style generation: `sink` gets every event as its worker message arrives (no promise
+   * per token, which matters on the hot path). Returns a cancel function (idempotent; a no-op
+   * once done arrived; the sink still gets the final 'cancelled' done event). Throws if the worker has crashed or the client is closed.
+   */
+  submit(req: GenerateRequest, sink: GenerationSink): () => void {
+    if (this.failure) throw this.failure;
+    if (this.closing || this.exited) throw new Error('generation worker is closed');
+    const key = this.nextKey++;
+    let open = true;
+    this.streams.set(key, {
+      push: (e) => {
+        if (e.type === 'done') {
+          open = false;
+          this.streams.delete(key);
+        }
+        sink.push(e);
+      },
+      fail: (err) => {
+        open = false;
+        this.streams.delete(key);
+        sink.fail(err);
+      },
+    });
+    this.post({ type: 'generate', key, request: req });
+    let cancelled = false;
+    // The worker answers a cancel with a 'cancelled' done event, which closes the stream.
+    return () => {
+      if (!open || cancelled) return;
+      cancelled = true;
+      this.post({ type: 'cancel', key });
+    };
   }
 
   /** Cancels running requests, frees the model and ends the worker. Idempotent. */

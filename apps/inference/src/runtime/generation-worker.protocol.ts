@@ -23,4 +23,4 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }
-  | { type: 'events'; events: { key: number; event: GenerationEvent }[]; stats?: EngineStats };
+  | { type: 'events'; events: { key: number; event: GenerationEvent }[]; stats?: EngineStats; batchSizes: number[] };

@@ -188,10 +188,8 @@ export class GenerationEngine {
     for (const s of this.scheduler.overdueRunning(now)) this.finish(s, 'deadline', 'deadline passed during generation');
     for (const s of [...this.scheduler.running]) if (s.cancelled) this.finish(s, 'cancelled');
 
-    for (const s of this.scheduler.admit()) {
-      s.admittedAt = this.now();
-      await this.prefill(s);
-    }
+    const admitted = this.scheduler.admit();
+    if (admitted.length > 0) await this.prefill(admitted);
 
     const batch = this.scheduler.running.filter((s) => s.lastToken !== undefined && s.cache);
     this.lastBatchSize = batch.length;
@@ -213,17 +211,31 @@ export class GenerationEngine {
     });
   }
 
-  private async prefill(s: Sequence): Promise<void> {
-    if (s.cancelled) return void this.finish(s, 'cancelled');
-    try {
-      const seq = this.session.createSequence();
-      s.cache = seq.cache;
-      const logits = await seq.prefill(s.prompt);
+  /** Prefills newly admitted sequences together in one padded run; each gets its first token. */
+  private async prefill(admitted: Sequence[]): Promise<void> {
+    const now = this.now();
+    const fresh: Sequence[] = [];
+    for (const s of admitted) {
+      s.admittedAt = now;
       if (s.cancelled) this.finish(s, 'cancelled');
-      else this.accept(s, logits);
-    } catch (err) {
-      this.finish(s, 'error', err instanceof Error ? err.message : String(err));
+      else fresh.push(s);
     }
+    if (fresh.length === 0) return;
+    for (const s of fresh) s.cache = this.session.createSequence().cache;
+    let logits: Float32Array[];
+    try {
+      logits = await this.session.prefillBatch(
+        fresh.map((s) => s.cache as KvCache),
+        fresh.map((s) => s.prompt),
+      );
+    } catch (err) {
+      for (const s of fresh) this.finish(s, 'error', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    fresh.forEach((s, i) => {
+      if (s.cancelled) this.finish(s, 'cancelled');
+      else if (this.byKey.has(s.key)) this.accept(s, logits[i]);
+    });
   }
 
   /** Samples the next token from `logits`, streams it, and ends the sequence when it is done. */

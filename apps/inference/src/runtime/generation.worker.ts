@@ -18,14 +18,17 @@ async function main(): Promise<void> {
 
   // Events of one step are sent together, with the batch stats, when the step yields.
   let pending: { key: number; event: GenerationEvent }[] = [];
+  // Stats ride along with the next step's events (a message of their own only when idle).
   let stats: EngineStats | undefined;
+  let batchSizes: number[] = [];
   let flushQueued = false;
   const flush = () => {
     flushQueued = false;
     if (pending.length === 0 && !stats) return;
-    post({ type: 'events', events: pending, stats });
+    post({ type: 'events', events: pending, stats, batchSizes });
     pending = [];
     stats = undefined;
+    batchSizes = [];
   };
   const queueFlush = () => {
     if (!flushQueued) {
@@ -49,7 +52,8 @@ async function main(): Promise<void> {
       data.limits,
       (s) => {
         stats = s;
-        queueFlush();
+        if (s.batchSize > 0) batchSizes.push(s.batchSize);
+        if (s.running === 0 && s.waiting === 0) queueFlush();
       },
     );
   } catch (err) {
