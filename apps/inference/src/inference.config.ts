@@ -1,4 +1,4 @@
-import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { BaseServiceConfig } from '@troupe/config';
 
 export class InferenceConfig extends BaseServiceConfig {
@@ -60,4 +60,20 @@ export class InferenceConfig extends BaseServiceConfig {
   @IsInt()
   @Min(1)
   INFERENCE_DEFAULT_TIMEOUT_MS = 300_000;
+
+  /** How often the models directory is scanned for added/changed/removed models (0 = never). */
+  @IsInt()
+  @Min(0)
+  MODELS_WATCH_INTERVAL_MS = 1000;
+
+  /** Worker threads (each with its own session and batch) serving each model. */
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  INFERENCE_INSTANCES = 1;
+
+  /** onnxruntime execution providers in order of preference, comma-separated (e.g. "cuda,cpu"); CPU is the fallback. */
+  @IsString()
+  @Matches(/^[a-z0-9_]+(,[a-z0-9_]+)*$/)
+  INFERENCE_EXECUTION_PROVIDERS = 'cpu';
 }

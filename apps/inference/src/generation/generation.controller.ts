@@ -5,6 +5,7 @@ import { grpcError, validateGrpcRequest } from '@troupe/grpc';
 import { Observable, catchError, defer, throwError } from 'rxjs';
 import { ModelNotFoundError, ModelRegistryService } from '../models/model-registry.service';
 import { GenerateRequestDto } from './dto/generate-request.dto';
+import { ModelRequestDto } from './dto/model-request.dto';
 import { GenerationService } from './generation.service';
 
 function toRpcError(e: unknown) {
@@ -36,6 +37,27 @@ export class GenerationController implements inference.InferenceServiceControlle
 
   listModels(): inference.ListModelsResponse {
     return { models: this.models.list() };
+  }
+
+  loadModel(request: inference.LoadModelRequest): Promise<inference.LoadModelResponse> {
+    return this.admin(request, (name) => this.models.loadFolder(name));
+  }
+
+  reloadModel(request: inference.ReloadModelRequest): Promise<inference.ReloadModelResponse> {
+    return this.admin(request, (name) => this.models.reload(name));
+  }
+
+  unloadModel(request: inference.UnloadModelRequest): Promise<inference.UnloadModelResponse> {
+    return this.admin(request, (name) => this.models.unload(name));
+  }
+
+  private async admin(request: { name: string }, op: (name: string) => Promise<inference.ModelInfo>): Promise<{ model: inference.ModelInfo }> {
+    const { name } = validateGrpcRequest(ModelRequestDto, request);
+    try {
+      return { model: await op(name) };
+    } catch (e) {
+      throw toRpcError(e);
+    }
   }
 
   /** Embedding models arrive with the inference issue; until then callers fall back. */

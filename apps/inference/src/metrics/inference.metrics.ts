@@ -4,6 +4,11 @@ import type { Gauge } from 'prom-client';
 import { Gauge as PromGauge } from 'prom-client';
 import type { EngineStats } from '../runtime/generation.types';
 
+/** Anything that reports engine stats after each step (a generation worker). */
+export interface StatsSource {
+  onStats(listener: (s: EngineStats, batchSizes: readonly number[]) => void): () => void;
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /**
@@ -42,15 +47,33 @@ export class InferenceMetrics {
     this.finished = metrics.counter('troupe_request_finished_total', 'Finished generations by reason', ['model', 'finish_reason']);
   }
 
-  /** Wires one model instance's step stats into the gauges; returns the unsubscribe function. */
-  observeEngine(model: string, subscribe: (listener: (s: EngineStats, batchSizes: readonly number[]) => void) => () => void): () => void {
-    return subscribe((s, batchSizes) => {
-      this.running.set({ model }, s.running);
-      this.waiting.set({ model }, s.waiting);
-      this.kvBytes.set({ model }, s.kvCacheBytes);
-      this.kvUsage.set({ model }, s.kvCacheBudgetBytes > 0 ? s.kvCacheBytes / s.kvCacheBudgetBytes : 0);
-      for (const size of batchSizes) this.batchSize.observe({ model }, size);
-    });
+  /**
+   * Wires the step stats of a model's instances into the gauges (summed over instances) and
+   * the batch-size histogram. Returns the function that unhooks them all.
+   */
+  observeModel(model: string, instances: readonly StatsSource[]): () => void {
+    const latest = new Map<number, EngineStats>();
+    const offs = instances.map((instance, i) =>
+      instance.onStats((s, batchSizes) => {
+        latest.set(i, s);
+        let running = 0;
+        let waiting = 0;
+        let kv = 0;
+        let budget = 0;
+        for (const x of latest.values()) {
+          running += x.running;
+          waiting += x.waiting;
+          kv += x.kvCacheBytes;
+          budget += x.kvCacheBudgetBytes;
+        }
+        this.running.set({ model }, running);
+        this.waiting.set({ model }, waiting);
+        this.kvBytes.set({ model }, kv);
+        this.kvUsage.set({ model }, budget > 0 ? kv / budget : 0);
+        for (const size of batchSizes) this.batchSize.observe({ model }, size);
+      }),
+    );
+    return () => offs.forEach((off) => off());
   }
 
   /** Timings of one request; call token() per streamed token and done() once. */

@@ -6,6 +6,16 @@ import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
 export interface CausalLmSessionOptions {
   /** onnxruntime intra-op threads; defaults to manifest.threads. */
   intraOpThreads?: number;
+  /** Execution providers in order of preference (e.g. ["cuda"]); CPU is the fallback. */
+  executionProviders?: string[];
+}
+
+/** Which execution provider a session ended up on, and why not the requested one. */
+export interface ExecutionProviderStatus {
+  requested: string[];
+  active: string;
+  /** Set when a requested provider could not load and the session fell back to CPU. */
+  fallbackReason?: string;
 }
 
 /**
@@ -71,6 +81,7 @@ export class CausalLmSession {
     readonly modelDir: string,
     readonly manifest: CausalLmManifest,
     private readonly session: ort.InferenceSession,
+    readonly executionProvider: ExecutionProviderStatus,
   ) {
     this.pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
     this.hasPositionIds = session.inputNames.includes('position_ids');
@@ -81,24 +92,19 @@ export class CausalLmSession {
     const manifest = loadCausalLmManifest(modelDir);
     const modelPath = join(modelDir, manifest.files.model);
     if (!existsSync(modelPath)) throw new Error(`model file ${modelPath} (manifest files.model) does not exist`);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelPath, {
-        intraOpNumThreads: opts.intraOpThreads ?? manifest.threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-    } catch (err) {
-      throw new Error(`onnxruntime cannot load ${modelPath}: ${(err as Error).message}`);
-    }
+    const { session, status } = await createOrtSession(modelPath, {
+      intraOpNumThreads: opts.intraOpThreads ?? manifest.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    }, opts.executionProviders ?? []);
     try {
       checkIo(manifest, session);
     } catch (err) {
       await session.release();
       throw new Error(`${modelPath}: ${(err as Error).message}`);
     }
-    return new CausalLmSession(modelDir, manifest, session);
+    return new CausalLmSession(modelDir, manifest, session, status);
   }
 
   createSequence(): CausalLmSequence {
@@ -280,3 +286,32 @@ function checkIo(manifest: CausalLmManifest, session: ort.InferenceSession): voi
     if (!session.outputNames.includes(present)) throw new Error(`model has ${name} but no ${present} output`);
   }
 }
+
+/**
+ * Creates an onnxruntime session on the requested execution providers; when one of them cannot
+ * load (e.g. CUDA libraries absent), falls back to CPU and says why instead of failing.
+ */
+export async function createOrtSession(
+  modelPath: string,
+  options: ort.InferenceSession.SessionOptions,
+  requested: readonly string[],
+): Promise<{ session: ort.InferenceSession; status: ExecutionProviderStatus }> {
+  const wanted = requested.filter((ep) => ep !== 'cpu');
+  let fallbackReason: string | undefined;
+  if (wanted.length > 0) {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, { ...options, executionProviders: [...wanted, 'cpu'] });
+      return { session, status: { requested: [...requested], active: wanted[0] } };
+    } catch (err) {
+      fallbackReason = `${wanted.join(',')} unavailable: ${firstLine((err as Error).message)}`;
+    }
+  }
+  try {
+    const session = await ort.InferenceSession.create(modelPath, { ...options, executionProviders: ['cpu'] });
+    return { session, status: { requested: [...requested], active: 'cpu', ...(fallbackReason ? { fallbackReason } : {}) } };
+  } catch (err) {
+    throw new Error(`onnxruntime cannot load ${modelPath}: ${(err as Error).message}`);
+  }
+}
+
+const firstLine = (s: string) => s.split('\n')[0].slice(0, 300);

@@ -150,6 +150,21 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     await expect(GenerationWorkerClient.start(broken)).rejects.toThrow(/broken: onnxruntime cannot load/);
   });
 
+  it('drains: an open stream finishes on a retiring worker, then the worker closes', async () => {
+    const retiring = await GenerationWorkerClient.start(modelDir);
+    const it = retiring.generate(req({ maxNewTokens: 150 }))[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ type: 'token', index: 0 });
+    let closed = false;
+    const draining = retiring.drainAndClose().then(() => (closed = true));
+    const rest: GenerationEvent[] = [];
+    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+    expect(rest.filter((e) => e.type === 'token')).toHaveLength(149);
+    expect(rest[rest.length - 1]).toMatchObject({ type: 'done', finishReason: 'length' });
+    await draining;
+    expect(closed).toBe(true);
+    await expect(collect(retiring.generate(req()))).rejects.toThrow(/closed/);
+  });
+
   it('rejects pending requests when the worker dies, without crashing the process', async () => {
     const other = await GenerationWorkerClient.start(modelDir);
     const it = other.generate(req({ maxNewTokens: 200 }))[Symbol.asyncIterator]();

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
+import type { ExecutionProviderStatus } from './causal-lm.session';
 import type { EngineLimits } from './generation.engine';
 import type { DoneEvent, EngineStats, GenerateRequest, GenerationEvent } from './generation.types';
 
@@ -12,6 +13,8 @@ export interface GenerationWorkerOptions {
   intraOpThreads?: number;
   /** Batch bounds in the worker (max batch size, KV budget, queue bound, prefill budget). */
   limits?: Partial<Omit<EngineLimits, 'kvBytesPerToken'>>;
+  /** Execution providers in order of preference; CPU is the fallback. */
+  executionProviders?: string[];
   /** How long model loading may take. Default 120 s. */
   startTimeoutMs?: number;
 }
@@ -75,6 +78,8 @@ export class GenerationWorkerClient {
     /** Main-thread tokenizer, for prompt encoding and token counting. */
     readonly tokenizer: ByteLevelBpeTokenizer,
     private readonly worker: Worker,
+    /** Where the model runs (and why not where asked, after a fallback). */
+    readonly executionProvider: ExecutionProviderStatus,
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type !== 'events') return;
@@ -113,15 +118,16 @@ export class GenerationWorkerClient {
       throw new Error(`model ${modelDir}: tokenizer has ${tokenizer.vocabSize} ids but manifest vocabSize is ${manifest.vocabSize}`);
     }
 
-    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, limits: opts.limits };
+    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, executionProviders: opts.executionProviders, limits: opts.limits };
     const worker = spawnWorker(data);
+    let ep: ExecutionProviderStatus;
     try {
-      await waitReady(worker, opts.startTimeoutMs ?? 120_000);
+      ep = await waitReady(worker, opts.startTimeoutMs ?? 120_000);
     } catch (err) {
       await worker.terminate();
       throw new Error(`model ${modelDir}: ${(err as Error).message}`);
     }
-    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker);
+    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker, ep);
   }
 
   /** The worker's batch state after its last step (undefined before the first). */
@@ -202,6 +208,16 @@ export class GenerationWorkerClient {
     };
   }
 
+  /**
+   * Retires this worker: streams already open finish (a replaced model version serves what it
+   * started), then the worker closes. Streams still open after `timeoutMs` are cancelled.
+   */
+  async drainAndClose(timeoutMs = 600_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.streams.size > 0 && !this.exited && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    await this.close();
+  }
+
   /** Cancels running requests, frees the model and ends the worker. Idempotent. */
   close(timeoutMs = 5_000): Promise<void> {
     this.closing ??= (async () => {
@@ -220,11 +236,15 @@ export class GenerationWorkerClient {
   }
 }
 
-function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
+function waitReady(worker: Worker, timeoutMs: number): Promise<ExecutionProviderStatus> {
   return new Promise((resolve, reject) => {
+    let ep: ExecutionProviderStatus = { requested: [], active: 'cpu' };
     const timer = setTimeout(() => done(new Error(`worker did not load the model within ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (m: FromWorker) => {
-      if (m.type === 'ready') done();
+      if (m.type === 'ready') {
+        ep = m.executionProvider;
+        done();
+      }
       else if (m.type === 'init-error') done(new Error(m.message));
     };
     const onError = (err: Error) => done(new Error(`worker failed to start: ${err.message}`));
@@ -233,7 +253,7 @@ function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
       clearTimeout(timer);
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       if (err) reject(err);
-      else resolve();
+      else resolve(ep);
     }
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
   });

@@ -1,3 +1,4 @@
+import type { ExecutionProviderStatus } from './causal-lm.session';
 import type { EngineLimits } from './generation.engine';
 import type { EngineStats, GenerateRequest, GenerationEvent } from './generation.types';
 
@@ -5,6 +6,7 @@ import type { EngineStats, GenerateRequest, GenerationEvent } from './generation
 export interface GenerationWorkerData {
   modelDir: string;
   intraOpThreads?: number;
+  executionProviders?: string[];
   /** Batch bounds (max batch size, KV budget, queue bound, prefill budget); defaults otherwise. */
   limits?: Partial<Omit<EngineLimits, 'kvBytesPerToken'>>;
 }
@@ -21,6 +23,6 @@ export type ToWorker =
 
 /** Events of one decode step travel in one message (a message per token would cost more). */
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; executionProvider: ExecutionProviderStatus }
   | { type: 'init-error'; message: string }
   | { type: 'events'; events: { key: number; event: GenerationEvent }[]; stats?: EngineStats; batchSizes: number[] };

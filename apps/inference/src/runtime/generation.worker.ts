@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   let session: CausalLmSession;
   let engine: GenerationEngine;
   try {
-    session = await CausalLmSession.load(data.modelDir, { intraOpThreads: data.intraOpThreads });
+    session = await CausalLmSession.load(data.modelDir, { intraOpThreads: data.intraOpThreads, executionProviders: data.executionProviders });
     const tokenizer = ByteLevelBpeTokenizer.fromFile(join(data.modelDir, session.manifest.files.tokenizer));
     engine = new GenerationEngine(
       session,
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
         }),
   };
   port.on('message', (msg: ToWorker) => (handlers[msg.type] as (m: ToWorker) => void)(msg));
-  post({ type: 'ready' });
+  post({ type: 'ready', executionProvider: session.executionProvider });
 }
 
 void main();
