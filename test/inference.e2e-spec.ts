@@ -91,6 +91,23 @@ describe('inference service over gRPC', () => {
     expect(badStop?.message).toMatch(/stop/);
   });
 
+  it('embeds texts with the default embedding model, batching concurrent callers', async () => {
+    const embed = (texts: string[], model = '') => grpc.unary<inference.EmbedRequest, inference.EmbedResponse>('embed', { model, texts });
+    const one = await embed(['the lantern in the square', 'a lantern in the old square', 'numbers purple seven']);
+    expect(one).toMatchObject({ model: 'tiny-embedder', dimensions: 64 });
+    const [a, b, c] = one.embeddings.map((e) => e.values);
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i], 0);
+    expect(dot(a, a)).toBeCloseTo(1, 4);
+    expect(dot(a, b)).toBeGreaterThan(dot(a, c));
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => embed([`memory ${i}`])));
+    expect(many.every((r) => r.embeddings.length === 1 && r.embeddings[0].values.length === 64)).toBe(true);
+    const wrongKind = await failure(embed(['x'], 'tiny-decoder'));
+    expect(wrongKind?.code).toBe(GrpcStatus.NOT_FOUND);
+    const empty = await failure(embed([]));
+    expect(empty?.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(empty?.message).toMatch(/texts/);
+  });
+
   it('exports per-model serving metrics with vLLM-style names', async () => {
     const metrics = await (await fetch(`${stack.httpUrl('inference')}/metrics`)).text();
     for (const name of [
@@ -107,5 +124,6 @@ describe('inference service over gRPC', () => {
       expect(metrics).toMatch(new RegExp(`${name}\\{[^}]*model="tiny-decoder"`));
     }
     expect(metrics).toMatch(/troupe_request_finished_total\{[^}]*finish_reason="deadline"/);
+    expect(metrics).toMatch(/troupe_batch_size_count\{[^}]*model="tiny-embedder"/);
   });
 });

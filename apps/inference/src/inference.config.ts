@@ -22,6 +22,11 @@ export class InferenceConfig extends BaseServiceConfig {
   @MinLength(1)
   DEFAULT_MODEL = 'tiny-decoder';
 
+  /** Embedding model used when an Embed request names none. */
+  @IsString()
+  @MinLength(1)
+  DEFAULT_EMBEDDING_MODEL = 'tiny-embedder';
+
   /** onnxruntime intra-op threads per model worker (0 = the manifest's choice). */
   @IsInt()
   @Min(0)

@@ -4,6 +4,8 @@ import { inference } from '@troupe/contracts';
 import { grpcError, validateGrpcRequest } from '@troupe/grpc';
 import { Observable, catchError, defer, throwError } from 'rxjs';
 import { ModelNotFoundError, ModelRegistryService } from '../models/model-registry.service';
+import { EmbedRequestDto } from '../embeddings/dto/embed-request.dto';
+import { EmbeddingService } from '../embeddings/embedding.service';
 import { GenerateRequestDto } from './dto/generate-request.dto';
 import { ModelRequestDto } from './dto/model-request.dto';
 import { GenerationService } from './generation.service';
@@ -26,6 +28,7 @@ export class GenerationController implements inference.InferenceServiceControlle
   constructor(
     private readonly generation: GenerationService,
     private readonly models: ModelRegistryService,
+    private readonly embeddings: EmbeddingService,
   ) {}
 
   /** Unsubscribing (the client cancelled, or the deadline passed) aborts decoding in the worker. */
@@ -60,9 +63,13 @@ export class GenerationController implements inference.InferenceServiceControlle
     }
   }
 
-  /** Embedding models arrive with the inference issue; until then callers fall back. */
-  embed(): inference.EmbedResponse {
-    throw grpcError(status.UNIMPLEMENTED, 'no embedding model is served yet');
+  /** Vectors for texts, dynamically batched with other callers' texts. */
+  async embed(request: inference.EmbedRequest, _metadata?: Metadata, call?: { getDeadline?(): Deadline }): Promise<inference.EmbedResponse> {
+    try {
+      return await this.embeddings.embed(validateGrpcRequest(EmbedRequestDto, request), deadlineMs(call?.getDeadline?.()));
+    } catch (e) {
+      throw toRpcError(e);
+    }
   }
 
   countTokens(request: inference.CountTokensRequest): inference.CountTokensResponse {

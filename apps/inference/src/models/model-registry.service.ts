@@ -6,18 +6,35 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InferenceConfig } from '../inference.config';
 import { InferenceMetrics } from '../metrics/inference.metrics';
+import { EmbeddingWorkerClient } from '../runtime/embedding-worker.client';
 import { GenerationWorkerClient } from '../runtime/generation-worker.client';
+import { readManifestKind } from '../runtime/manifest-fields';
 import { MODEL_FOLDER_PATTERN, fingerprintModelFolder, scanModelDirectory } from './model-directory';
 import { ModelDirectoryWatcher } from './model-directory.watcher';
 
-type ModelState = 'ready' | 'failed' | 'unloaded';
+type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
+
+/** A worker serving one model instance, whatever its kind. */
+type ServedModel = GenerationWorkerClient | EmbeddingWorkerClient;
+
+interface InstanceOptions {
+  intraOpThreads?: number;
+  executionProviders: string[];
+  limits: NonNullable<Parameters<typeof GenerationWorkerClient.start>[1]>['limits'];
+}
+
+/** How each manifest kind is started. */
+const LOADERS: Record<string, (dir: string, opts: InstanceOptions) => Promise<ServedModel>> = {
+  'causal-lm': (dir, opts) => GenerationWorkerClient.start(dir, opts),
+  embedding: (dir, opts) => EmbeddingWorkerClient.start(dir, opts),
+};
 
 interface ModelEntry {
   folder: string;
   /** Manifest name once loaded; the folder name until then. */
   name: string;
   state: ModelState;
-  instances: GenerationWorkerClient[];
+  instances: ServedModel[];
   error?: string;
   unhookMetrics?: () => void;
 }
@@ -70,9 +87,21 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
     await Promise.all(this.retiring);
   }
 
-  /** The least busy instance of the ready model with this name (or the default model). */
+  /** The least busy instance of the ready causal-LM with this name (or the default model). */
   get(name: string): GenerationWorkerClient {
-    const wanted = name || this.config.DEFAULT_MODEL;
+    const instance = this.pick(name || this.config.DEFAULT_MODEL);
+    if (!(instance instanceof GenerationWorkerClient)) throw new ModelNotFoundError(`model "${instance.manifest.name}" is a ${instance.manifest.kind} model, not a causal-lm`);
+    return instance;
+  }
+
+  /** The least busy instance of the ready embedding model with this name (or the default one). */
+  getEmbedding(name: string): EmbeddingWorkerClient {
+    const instance = this.pick(name || this.config.DEFAULT_EMBEDDING_MODEL);
+    if (!(instance instanceof EmbeddingWorkerClient)) throw new ModelNotFoundError(`model "${instance.manifest.name}" is a ${instance.manifest.kind} model, not an embedding model`);
+    return instance;
+  }
+
+  private pick(wanted: string): ServedModel {
     const entry = this.byName(wanted);
     if (!entry) throw new ModelNotFoundError(`model "${wanted}" is not served here`);
     if (entry.state !== 'ready') throw new ModelNotFoundError(`model "${wanted}" is ${entry.state}${entry.error ? `: ${entry.error}` : ''}`);
@@ -125,9 +154,9 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
       const dir = join(this.root, folder);
       const fingerprint = fingerprintModelFolder(dir);
       this.watcher?.acknowledge(folder, fingerprint);
-      const entry = this.entries.get(folder) ?? { folder, name: folder, state: 'failed' as ModelState, instances: [] };
+      const entry = this.entries.get(folder) ?? { folder, name: folder, state: 'loading' as ModelState, instances: [] };
       this.entries.set(folder, entry);
-      let fresh: GenerationWorkerClient[];
+      let fresh: ServedModel[];
       try {
         fresh = await this.startInstances(dir);
         const name = fresh[0].manifest.name;
@@ -163,21 +192,21 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
     });
   }
 
-  private async startInstances(dir: string): Promise<GenerationWorkerClient[]> {
-    const results = await Promise.allSettled(
-      Array.from({ length: this.config.INFERENCE_INSTANCES }, () =>
-        GenerationWorkerClient.start(dir, {
-          intraOpThreads: this.config.INFERENCE_THREADS || undefined,
-          executionProviders: this.config.INFERENCE_EXECUTION_PROVIDERS.split(',').map((s) => s.trim()).filter(Boolean),
-          limits: {
-            maxBatchSize: this.config.INFERENCE_MAX_BATCH_SIZE,
-            kvCacheBytes: this.config.INFERENCE_KV_CACHE_BYTES,
-            maxWaiting: this.config.INFERENCE_MAX_QUEUE,
-            maxPrefillTokensPerStep: this.config.INFERENCE_MAX_PREFILL_TOKENS,
-          },
-        }),
-      ),
-    );
+  private async startInstances(dir: string): Promise<ServedModel[]> {
+    const kind = readManifestKind(dir);
+    const loader = LOADERS[kind];
+    if (!loader) throw new Error(`${dir}: invalid manifest: "kind" must be one of ${Object.keys(LOADERS).join(', ')} (got "${kind}")`);
+    const options: InstanceOptions = {
+      intraOpThreads: this.config.INFERENCE_THREADS || undefined,
+      executionProviders: this.config.INFERENCE_EXECUTION_PROVIDERS.split(',').map((s) => s.trim()).filter(Boolean),
+      limits: {
+        maxBatchSize: this.config.INFERENCE_MAX_BATCH_SIZE,
+        kvCacheBytes: this.config.INFERENCE_KV_CACHE_BYTES,
+        maxWaiting: this.config.INFERENCE_MAX_QUEUE,
+        maxPrefillTokensPerStep: this.config.INFERENCE_MAX_PREFILL_TOKENS,
+      },
+    };
+    const results = await Promise.allSettled(Array.from({ length: this.config.INFERENCE_INSTANCES }, () => loader(dir, options)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     if (failed) {

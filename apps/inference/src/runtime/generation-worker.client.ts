@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { startModelWorker } from './worker-thread';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
@@ -119,15 +119,8 @@ export class GenerationWorkerClient {
     }
 
     const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, executionProviders: opts.executionProviders, limits: opts.limits };
-    const worker = spawnWorker(data);
-    let ep: ExecutionProviderStatus;
-    try {
-      ep = await waitReady(worker, opts.startTimeoutMs ?? 120_000);
-    } catch (err) {
-      await worker.terminate();
-      throw new Error(`model ${modelDir}: ${(err as Error).message}`);
-    }
-    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker, ep);
+    const { worker, executionProvider } = await startModelWorker('generation.worker', data, modelDir, opts.startTimeoutMs);
+    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker, executionProvider);
   }
 
   /** The worker's batch state after its last step (undefined before the first). */
@@ -233,55 +226,5 @@ export class GenerationWorkerClient {
 
   private post(msg: ToWorker): void {
     if (!this.exited) this.worker.postMessage(msg);
-  }
-}
-
-function waitReady(worker: Worker, timeoutMs: number): Promise<ExecutionProviderStatus> {
-  return new Promise((resolve, reject) => {
-    let ep: ExecutionProviderStatus = { requested: [], active: 'cpu' };
-    const timer = setTimeout(() => done(new Error(`worker did not load the model within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: FromWorker) => {
-      if (m.type === 'ready') {
-        ep = m.executionProvider;
-        done();
-      }
-      else if (m.type === 'init-error') done(new Error(m.message));
-    };
-    const onError = (err: Error) => done(new Error(`worker failed to start: ${err.message}`));
-    const onExit = (code: number) => done(new Error(`worker exited during startup (exit code ${code})`));
-    function done(err?: Error) {
-      clearTimeout(timer);
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      if (err) reject(err);
-      else resolve(ep);
-    }
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-  });
-}
-
-/**
- * Compiled (dist): run generation.worker.js directly. From sources (ts-jest, tsx): only the
- * .ts exists, so boot the worker through an eval'd CommonJS stub that registers tsx's require
- * hook first. (Passing `--require tsx/cjs` in execArgv is not enough: a parent started by tsx
- * carries tsx's ESM loader, which rejects a .ts worker entry.) TSX_TSCONFIG_PATH points tsx at
- * the repo tsconfig so `@troupe/*` path aliases resolve whatever the cwd.
- */
-function spawnWorker(workerData: GenerationWorkerData): Worker {
-  const js = join(__dirname, 'generation.worker.js');
-  if (existsSync(js)) return new Worker(js, { workerData });
-  const ts = join(__dirname, 'generation.worker.ts');
-  if (!existsSync(ts)) throw new Error(`generation worker entry not found in ${__dirname}`);
-  const tsxRegister = require.resolve('tsx/cjs');
-  const tsconfig = findUp(__dirname, 'tsconfig.json');
-  const env = { ...process.env, ...(tsconfig ? { TSX_TSCONFIG_PATH: tsconfig } : {}) };
-  const boot = `require(${JSON.stringify(tsxRegister)});\nrequire(${JSON.stringify(ts)});`;
-  return new Worker(boot, { eval: true, workerData, env });
-}
-
-function findUp(from: string, name: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return undefined;
   }
 }

@@ -81,7 +81,7 @@ export interface ModelInfo {
   name: string;
   version: string;
   kind: string;
-  /** "ready", "failed" or "unloaded". */
+  /** "loading", "ready", "failed" or "unloaded". */
   status: string;
   /** Why it failed; for a ready model, why its last reload failed (the old version serves on). */
   error: string;
