@@ -183,6 +183,14 @@ describe('a streamed chat turn through all four services', () => {
     for (const service of SERVICES) expect((await fetch(`${stack.httpUrl(service)}/health`)).status).toBe(200);
   });
 
+  it('stores and recalls facts with embeddings from the real inference service', async () => {
+    const remembered: roleContext.RememberFactResponse = await roleContextGrpc.unary('rememberFact', { roleId: 'helper', userId: 'grace', text: 'Grace keeps bees.' });
+    expect(remembered.embedded).toBe(true);
+    const found: roleContext.RecallFactsResponse = await roleContextGrpc.unary('recallFacts', { roleId: 'helper', userId: 'grace', query: 'bees' });
+    expect(found.mode).toBe('embedding');
+    expect(found.facts.map((f) => f.text)).toContain('Grace keeps bees.');
+  });
+
   it('lists and runs the built-in calculator tool over gRPC', async () => {
     const list: toolPlugin.ListToolsResponse = await toolPluginGrpc.unary('listTools', { roleId: 'helper' });
     const calculator = list.tools.find((t) => t.name === 'calculator');

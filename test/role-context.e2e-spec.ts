@@ -2,6 +2,8 @@ import { roleContext } from '@troupe/contracts';
 import { GrpcCallError, GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRolesDir } from './support/roles-fixture';
 import { ServiceProcess, testPrefix } from './support/service-process';
@@ -55,8 +57,15 @@ describe('role-context service', () => {
   const call = <T>(method: string, request: unknown): Promise<T> => grpc.unary(method, request);
   const assemble = (request: Partial<roleContext.AssembleContextRequest>) => call<roleContext.AssembleContextResponse>('assembleContext', request);
 
+  const chatModelOnly = (() => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-models-'));
+    cpSync(join(REPO_ROOT, 'models', 'tiny-decoder'), join(dir, 'tiny-decoder'), { recursive: true });
+    return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  })();
+
   beforeAll(async () => {
-    inference = await ServiceProcess.start('inference', { REDIS_KEY_PREFIX: prefix });
+    // An inference service with the chat model only: Embed answers NOT_FOUND, so recall falls back.
+    inference = await ServiceProcess.start('inference', { REDIS_KEY_PREFIX: prefix, MODELS_DIR: chatModelOnly.dir });
     service = await ServiceProcess.start('role-context', {
       REDIS_KEY_PREFIX: prefix,
       ROLES_DIR: roles.dir,
@@ -73,6 +82,7 @@ describe('role-context service', () => {
     await inference?.stop();
     await cleanup();
     roles.remove();
+    chatModelOnly.remove();
   });
 
   it('versions every change, serves any version, and keeps versions after a delete', async () => {
@@ -267,8 +277,8 @@ describe('role-context service', () => {
     const context = await assemble({ sessionId: s, roleId: 'scribe', userId: 'ada' });
     expect(context.recallMode).toBe('keyword');
     expect(context.messages).toContainEqual({ role: 'system', name: 'recall', content: 'Facts you remember:\n- The guild meets on Fridays.' });
-    // It asked the real inference service, which answered UNIMPLEMENTED (status 12).
-    expect(service.output.some((l) => l.includes('Embed unavailable') && l.includes('12: no embedding model is served yet'))).toBe(true);
+    // It asked the real inference service, which serves no embedding model here (NOT_FOUND, status 5).
+    expect(service.output.some((l) => l.includes('Embed unavailable') && l.includes('"problem":"5: '))).toBe(true);
   });
 
   it('reports hits, misses, evictions and bytes per cache class over gRPC and on /metrics', async () => {

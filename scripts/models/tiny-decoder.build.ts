@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmManifest, parseCausalLmManifest, standardCausalLmIoNames } from '../../apps/inference/src/runtime/causal-lm-manifest';
 import { trainByteLevelBpe } from './bpe-trainer';
+import { isCurrentBuild, sha256, writeModelDir } from './model-files';
 import { buildTinyDecoderOnnx } from './tiny-decoder.onnx';
 
 export const TINY_DECODER_NAME = 'tiny-decoder';
@@ -29,12 +29,10 @@ export interface BuildResult {
   skipped: boolean;
 }
 
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-
 /** Writes models/tiny-decoder/{model.onnx, tokenizer.json, manifest.json}; same bytes every run. */
 export function buildTinyDecoder(outRoot: string, opts: { force?: boolean } = {}): BuildResult {
   const dir = join(outRoot, TINY_DECODER_NAME);
-  if (!opts.force && isCurrent(dir)) return { dir, skipped: true };
+  if (!opts.force && isCurrentBuild(dir, GENERATOR, TINY_DECODER_REVISION)) return { dir, skipped: true };
 
   const corpus = readFileSync(join(__dirname, 'corpus.txt'), 'utf8').replace(/\r\n/g, '\n');
   const specials = Object.values(CHAT_SPECIAL_TOKENS);
@@ -64,32 +62,6 @@ export function buildTinyDecoder(outRoot: string, opts: { force?: boolean } = {}
   };
   parseCausalLmManifest(manifest); // never ship a manifest the runtime would reject
 
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, 'model.onnx'), model);
-  writeAtomic(join(dir, 'tokenizer.json'), tokenizerText);
-  // Manifest last: a directory with a manifest is complete (model watchers key on it).
-  writeAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeModelDir(dir, model, tokenizerText, manifest);
   return { dir, skipped: false };
-}
-
-/** Current = manifest from this builder revision and files matching its hashes. */
-function isCurrent(dir: string): boolean {
-  try {
-    const m = parseCausalLmManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
-    if (m.generator?.name !== GENERATOR || m.generator.revision !== TINY_DECODER_REVISION) return false;
-    for (const key of ['model', 'tokenizer'] as const) {
-      const file = join(dir, m.files[key]);
-      if (!existsSync(file) || m.sha256?.[key] !== sha256(readFileSync(file))) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Write-then-rename so readers never see a half-written file. */
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }

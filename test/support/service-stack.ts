@@ -23,6 +23,8 @@ export interface StackOptions {
   rolesDir?: string;
   modelsDir?: string;
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Start only these (default: all four); readiness waits on the session, else the last one. */
+  services?: readonly ServiceName[];
 }
 
 interface Running {
@@ -63,8 +65,9 @@ export class ServiceStack {
     };
     const stack = new ServiceStack(ports, options);
     try {
-      for (const service of SERVICES) stack.spawn(service);
-      await stack.waitReady('session', 60_000);
+      const services = options.services ?? SERVICES;
+      for (const service of services) stack.spawn(service);
+      await stack.waitReady(services.includes('session') ? 'session' : services[services.length - 1], 60_000);
     } catch (e) {
       await stack.stop();
       throw e;

@@ -1,4 +1,4 @@
-import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { BaseServiceConfig } from '@troupe/config';
 
 export class InferenceConfig extends BaseServiceConfig {
@@ -22,6 +22,11 @@ export class InferenceConfig extends BaseServiceConfig {
   @MinLength(1)
   DEFAULT_MODEL = 'tiny-decoder';
 
+  /** Embedding model used when an Embed request names none. */
+  @IsString()
+  @MinLength(1)
+  DEFAULT_EMBEDDING_MODEL = 'tiny-embedder';
+
   /** onnxruntime intra-op threads per model worker (0 = the manifest's choice). */
   @IsInt()
   @Min(0)
@@ -33,4 +38,47 @@ export class InferenceConfig extends BaseServiceConfig {
   @Min(1)
   @Max(32_768)
   MAX_NEW_TOKENS_LIMIT = 1024;
+
+  /** Sequences decoded together in one run per model instance. */
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  INFERENCE_MAX_BATCH_SIZE = 64;
+
+  /** KV-cache memory one model instance's running batch may use (bytes, padding included). */
+  @IsInt()
+  @Min(1024 * 1024)
+  INFERENCE_KV_CACHE_BYTES = 256 * 1024 * 1024;
+
+  /** Requests waiting per model instance beyond the running batch; more get RESOURCE_EXHAUSTED. */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  INFERENCE_MAX_QUEUE = 1024;
+
+  /** Prompt tokens prefilled between two decode steps (bounds the pause new requests cause). */
+  @IsInt()
+  @Min(1)
+  INFERENCE_MAX_PREFILL_TOKENS = 2048;
+
+  /** Deadline of a generation that sets none (neither timeout_ms nor a gRPC deadline). */
+  @IsInt()
+  @Min(1)
+  INFERENCE_DEFAULT_TIMEOUT_MS = 300_000;
+
+  /** How often the models directory is scanned for added/changed/removed models (0 = never). */
+  @IsInt()
+  @Min(0)
+  MODELS_WATCH_INTERVAL_MS = 1000;
+
+  /** Worker threads (each with its own session and batch) serving each model. */
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  INFERENCE_INSTANCES = 1;
+
+  /** onnxruntime execution providers in order of preference, comma-separated (e.g. "cuda,cpu"); CPU is the fallback. */
+  @IsString()
+  @Matches(/^[a-z0-9_]+(,[a-z0-9_]+)*$/)
+  INFERENCE_EXECUTION_PROVIDERS = 'cpu';
 }

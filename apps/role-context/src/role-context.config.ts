@@ -63,7 +63,7 @@ export class RoleContextConfig extends BaseServiceConfig {
 
   /** Embedding model name sent to Embed; empty asks for the inference service's default. */
   @IsString()
-  EMBEDDING_MODEL = 'embedding';
+  EMBEDDING_MODEL = '';
 
   /** After Embed fails (e.g. UNIMPLEMENTED), keyword search is used for this long before trying again. */
   @IsInt()

@@ -1,75 +1,97 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { status } from '@grpc/grpc-js';
 import { inference } from '@troupe/contracts';
+import { grpcError } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
-import { MetricsService } from '@troupe/metrics';
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { InferenceConfig } from '../inference.config';
 import { ModelRegistryService } from '../models/model-registry.service';
-import { renderChatPrompt } from '../runtime/chat-template';
+import { encodeChatPrompt } from '../runtime/chat-template';
+import type { DoneEvent, FinishReason } from '../runtime/generation.types';
+import { Observable } from 'rxjs';
 import { GenerateRequestDto } from './dto/generate-request.dto';
+import { InferenceMetrics } from '../metrics/inference.metrics';
 
 const DEFAULT_MAX_NEW_TOKENS = 128;
 
+/** Finish reasons that fail the call, with the gRPC status each maps to. */
+const FAILURES: Partial<Record<FinishReason, status>> = {
+  deadline: status.DEADLINE_EXCEEDED,
+  rejected: status.RESOURCE_EXHAUSTED,
+  error: status.INTERNAL,
+};
+
 @Injectable()
 export class GenerationService {
-  private readonly generatedTokens;
-  private readonly timeToFirstToken;
-
   constructor(
     private readonly models: ModelRegistryService,
     private readonly config: InferenceConfig,
-    metrics: MetricsService,
+    private readonly metrics: InferenceMetrics,
     @Inject(APP_LOGGER) private readonly logger: Logger,
-  ) {
-    this.generatedTokens = metrics.counter('troupe_generated_tokens_total', 'Tokens generated', ['model']);
-    this.timeToFirstToken = metrics.histogram('troupe_time_to_first_token_seconds', 'From request to first token', ['model'], [
-      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-    ]);
-  }
+  ) {}
 
-  /** Streams token events then one `done` event carrying the whole text and usage. */
-  async *generate(request: GenerateRequestDto, signal: AbortSignal): AsyncGenerator<inference.GenerateResponse> {
-    const model = this.models.get(request.model);
-    const name = model.manifest.name;
-    const promptTokenIds = model.tokenizer.encode(renderChatPrompt(request.messages));
-    const eos = model.tokenizer.tokenToId(model.manifest.eosToken);
-    const params = request.params;
-    const started = process.hrtime.bigint();
-    let text = '';
-    for await (const event of model.generate(
-      {
-        requestId: request.requestId || randomUUID(),
-        promptTokenIds,
-        maxNewTokens: Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT),
-        temperature: params.temperature,
-        topK: params.topK,
-        topP: params.topP || 1,
-        seed: params.seed || undefined,
-        stopTokenIds: eos === undefined ? [] : [eos],
-      },
-      signal,
-    )) {
-      if (event.type === 'token') {
-        if (event.index === 0) this.timeToFirstToken.observe({ model: name }, Number(process.hrtime.bigint() - started) / 1e9);
-        this.generatedTokens.inc({ model: name });
-        text += event.text;
-        yield { token: { index: event.index, tokenId: event.tokenId, text: event.text } };
-      } else {
+  /**
+   * Streams token events then one `done` event carrying the whole text and usage. A missed
+   * deadline, a full queue or a worker error end the stream with the matching gRPC status.
+   * `callDeadline` (epoch ms) is the gRPC call's own deadline when it has one. Unsubscribing
+   * cancels the request in the worker. Push-based end to end: a token costs no promise here.
+   */
+  generate(request: GenerateRequestDto, callDeadline?: number): Observable<inference.GenerateResponse> {
+    return new Observable((subscriber) => {
+      const model = this.models.get(request.model);
+      const name = model.manifest.name;
+      const params = request.params;
+      const eos = model.tokenizer.tokenToId(model.manifest.eosToken);
+      const deadlines = [Date.now() + (request.timeoutMs || this.config.INFERENCE_DEFAULT_TIMEOUT_MS)];
+      if (callDeadline !== undefined && Number.isFinite(callDeadline)) deadlines.push(callDeadline);
+      const timing = this.metrics.request(name);
+      let text = '';
+      // Worker messages arrive outside the call's async context: bind the logging part to it.
+      const onDone = AsyncResource.bind((event: DoneEvent) => {
+        timing.done(event.finishReason, event.promptTokens, event.queueMs);
         this.logger.info(
-          { model: name, finishReason: event.finishReason, promptTokens: event.promptTokens, completionTokens: event.completionTokens },
+          { model: name, finishReason: event.finishReason, promptTokens: event.promptTokens, completionTokens: event.completionTokens, queueMs: event.queueMs },
           'generation finished',
         );
-        if (event.finishReason === 'error') throw new Error(event.error ?? 'generation failed');
-        yield {
+        const failure = FAILURES[event.finishReason];
+        if (failure !== undefined) return subscriber.error(grpcError(failure, `${name}: ${event.error ?? event.finishReason}`));
+        subscriber.next({
           done: {
             finishReason: event.finishReason,
             usage: { promptTokens: event.promptTokens, completionTokens: event.completionTokens },
             text,
             model: name,
           },
-        };
-      }
-    }
+        });
+        subscriber.complete();
+      });
+      return model.submit(
+        {
+          requestId: request.requestId || randomUUID(),
+          promptTokenIds: encodeChatPrompt(model.tokenizer, request.messages),
+          maxNewTokens: Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT),
+          temperature: params.temperature,
+          topK: params.topK,
+          topP: params.topP || 1,
+          seed: params.seed || undefined,
+          stopTokenIds: eos === undefined ? [] : [eos],
+          stopSequences: params.stop,
+          repetitionPenalty: params.repetitionPenalty || 1,
+          priority: request.priority || 'interactive',
+          deadlineAt: Math.min(...deadlines),
+        },
+        {
+          push: (event) => {
+            if (event.type === 'done') return onDone(event);
+            timing.token();
+            text += event.text;
+            subscriber.next({ token: { index: event.index, tokenId: event.tokenId, text: event.text } });
+          },
+          fail: (err) => subscriber.error(grpcError(status.UNAVAILABLE, `${name}: ${err.message}`)),
+        },
+      );
+    });
   }
 
   countTokens(modelName: string, texts: string[]): number[] {

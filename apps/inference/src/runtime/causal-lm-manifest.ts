@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
+import { ManifestError, isObj, manifestFields, readManifestJson } from './manifest-fields';
+
+export { MANIFEST_FILE } from './manifest-fields';
 
 /**
  * manifest.json of a causal-LM model directory: what the runtime needs to know that the ONNX
@@ -38,51 +40,14 @@ export interface CausalLmManifest {
   generator?: { name: string; revision: number; seed?: number };
 }
 
-export class CausalLmManifestError extends Error {
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`invalid causal-lm manifest: "${field}" ${problem}`);
+export class CausalLmManifestError extends ManifestError {
+  constructor(field: string, problem: string) {
+    super('causal-lm', field, problem);
     this.name = 'CausalLmManifestError';
   }
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(o: Obj, field: string, path = field): string {
-  const v = o[field];
-  if (typeof v !== 'string' || v.length === 0) throw new CausalLmManifestError(path, 'must be a non-empty string');
-  return v;
-}
-
-function posInt(o: Obj, field: string, fallback?: number): number {
-  const v = o[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new CausalLmManifestError(field, 'must be a positive integer');
-  return v;
-}
-
-function strList(o: Obj, field: string): string[] {
-  const v = o[field];
-  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && x.length > 0)) {
-    throw new CausalLmManifestError(field, 'must be a non-empty array of strings');
-  }
-  return [...(v as string[])];
-}
-
-/** Model files must stay inside the model directory. */
-function relFile(o: Obj, field: string): string {
-  const v = str(o, field, `files.${field}`);
-  const n = normalize(v);
-  if (isAbsolute(v) || n === '..' || n.startsWith(`..${sep}`)) {
-    throw new CausalLmManifestError(`files.${field}`, 'must be a relative path inside the model directory');
-  }
-  return v;
-}
+const { str, posInt, strList, relFile } = manifestFields((field, problem) => new CausalLmManifestError(field, problem));
 
 /** Validates parsed manifest JSON, filling defaults; throws CausalLmManifestError naming the field. */
 export function parseCausalLmManifest(json: unknown): CausalLmManifest {
@@ -164,24 +129,9 @@ export function parseCausalLmManifest(json: unknown): CausalLmManifest {
   return manifest;
 }
 
-export const MANIFEST_FILE = 'manifest.json';
-
 /** Reads and validates `<modelDir>/manifest.json`, with the directory in every error message. */
 export function loadCausalLmManifest(modelDir: string): CausalLmManifest {
-  const file = join(modelDir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `model directory ${modelDir} has no ${MANIFEST_FILE}` : `cannot read ${file}: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
+  const { file, json } = readManifestJson(modelDir);
   try {
     return parseCausalLmManifest(json);
   } catch (err) {

@@ -56,6 +56,38 @@ describe('CausalLmSession (tiny decoder, real onnxruntime)', () => {
     expect(maxAbsDiff(await a.decodeStep(5), (await session.createSequence().prefill([1, 2, 3, 5])))).toBeLessThan(1e-4);
   });
 
+  it('decodes caches of different lengths in one padded batch with the logits of running each alone', async () => {
+    const prompts = [[3], [10, 20, 30, 40, 50], [7, 8, 9]];
+    const batched = await Promise.all(prompts.map(async (p) => { const s = session.createSequence(); await s.prefill(p); return s; }));
+    const solo = await Promise.all(prompts.map(async (p) => { const s = session.createSequence(); await s.prefill(p); return s; }));
+    for (let step = 0; step < 3; step++) {
+      // Step 2 drops the middle sequence: the batch is re-merged without it.
+      const members = step === 2 ? [0, 2] : [0, 1, 2];
+      const tokens = members.map((i) => 100 + i + step);
+      const logits = await session.decodeBatch(members.map((i) => batched[i].cache), tokens);
+      for (const [j, i] of members.entries()) {
+        expect(maxAbsDiff(logits[j], await solo[i].decodeStep(tokens[j]))).toBeLessThan(1e-4);
+        expect(batched[i].length).toBe(solo[i].length);
+      }
+      // Unchanged batch: the next step reuses the output tensors as they are.
+      expect(batched[0].cache.past).toBe(batched[members[members.length - 1]].cache.past);
+    }
+    expect(session.kvBytesPerToken).toBe(2 * 2 * 4 * 16 * 4);
+  });
+
+  it('prefills prompts of different lengths in one padded run, then decodes them together', async () => {
+    const prompts = [[3, 4], [10, 20, 30, 40, 50], [7]];
+    const solo = await Promise.all(prompts.map(async (p) => ({ s: session.createSequence(), p })));
+    const soloLogits: Float32Array[] = [];
+    for (const { s, p } of solo) soloLogits.push(await s.prefill(p));
+    const caches = prompts.map(() => session.createSequence().cache);
+    const logits = await session.prefillBatch(caches, prompts);
+    logits.forEach((l, i) => expect(maxAbsDiff(l, soloLogits[i])).toBeLessThan(1e-4));
+    const next = await session.decodeBatch(caches, [1, 2, 3]);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(next[i], await solo[i].s.decodeStep(i + 1))).toBeLessThan(1e-4);
+    expect(caches.map((c) => c.length)).toEqual([3, 6, 2]);
+  });
+
   it('refuses to run past the context length', async () => {
     const s = session.createSequence();
     await expect(s.prefill(new Array(257).fill(1))).rejects.toThrow(/context length exceeded/);

@@ -6,21 +6,35 @@ import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
 export interface CausalLmSessionOptions {
   /** onnxruntime intra-op threads; defaults to manifest.threads. */
   intraOpThreads?: number;
+  /** Execution providers in order of preference (e.g. ["cuda"]); CPU is the fallback. */
+  executionProviders?: string[];
+}
+
+/** Which execution provider a session ended up on, and why not the requested one. */
+export interface ExecutionProviderStatus {
+  requested: string[];
+  active: string;
+  /** Set when a requested provider could not load and the session fell back to CPU. */
+  fallbackReason?: string;
 }
 
 /**
- * KV cache of one sequence: past_key_values tensors by input name plus the tokens they cover.
- * Plain data on purpose, so a batcher can later stack several caches into one run.
+ * KV cache of one sequence. The tensors may be shared with the other sequences of a decode
+ * batch: this sequence is row `row` of tensors [batch, kvHeads, width, headDim] and owns the
+ * last `length` positions of the past axis (the rest of the row is left padding).
  */
 export class KvCache {
   constructor(
     public past: Record<string, ort.Tensor>,
     public length = 0,
+    public row = 0,
+    public width = 0,
   ) {}
 
+  /** Drops this sequence's reference; shared batch tensors go when no member holds them. */
   dispose(): void {
-    for (const t of Object.values(this.past)) t.dispose();
     this.past = {};
+    this.length = 0;
   }
 }
 
@@ -67,6 +81,7 @@ export class CausalLmSession {
     readonly modelDir: string,
     readonly manifest: CausalLmManifest,
     private readonly session: ort.InferenceSession,
+    readonly executionProvider: ExecutionProviderStatus,
   ) {
     this.pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
     this.hasPositionIds = session.inputNames.includes('position_ids');
@@ -77,24 +92,19 @@ export class CausalLmSession {
     const manifest = loadCausalLmManifest(modelDir);
     const modelPath = join(modelDir, manifest.files.model);
     if (!existsSync(modelPath)) throw new Error(`model file ${modelPath} (manifest files.model) does not exist`);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelPath, {
-        intraOpNumThreads: opts.intraOpThreads ?? manifest.threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-    } catch (err) {
-      throw new Error(`onnxruntime cannot load ${modelPath}: ${(err as Error).message}`);
-    }
+    const { session, status } = await createOrtSession(modelPath, {
+      intraOpNumThreads: opts.intraOpThreads ?? manifest.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    }, opts.executionProviders ?? []);
     try {
       checkIo(manifest, session);
     } catch (err) {
       await session.release();
       throw new Error(`${modelPath}: ${(err as Error).message}`);
     }
-    return new CausalLmSession(modelDir, manifest, session);
+    return new CausalLmSession(modelDir, manifest, session, status);
   }
 
   createSequence(): CausalLmSequence {
@@ -115,7 +125,7 @@ export class CausalLmSession {
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(tokenIds, (t) => BigInt(t)), [1, n]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      ...cache.past,
+      ...(this.isWholeBatch([cache]) ? cache.past : this.mergePast([cache], cache.length)),
     };
     if (this.hasPositionIds) {
       feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(cache.length + i)), [1, n]);
@@ -123,17 +133,139 @@ export class CausalLmSession {
     if (this.hasUseCacheBranch) feeds[USE_CACHE_BRANCH] = new ort.Tensor('bool', [cache.length > 0], [1]);
 
     const out = await this.session.run(feeds);
-    const next: Record<string, ort.Tensor> = {};
-    for (const name of this.pastNames) next[name] = out[name.replace('past_key_values.', 'present.')];
-    const logits = out.logits;
-    // Free what we do not keep (the old cache and the full logits buffer).
-    for (const t of Object.values(cache.past)) t.dispose();
-    cache.past = next;
+    cache.past = this.presentOf(out);
     cache.length = total;
+    cache.row = 0;
+    cache.width = total;
+    const logits = out.logits;
     const vocab = logits.dims[2];
-    const last = (logits.data as Float32Array).slice((n - 1) * vocab, n * vocab);
-    logits.dispose();
-    return last;
+    return (logits.data as Float32Array).slice((n - 1) * vocab, n * vocab);
+  }
+
+  /**
+   * Prefills several fresh sequences in ONE run: prompts are left-padded to the longest, the
+   * padding hidden by attention_mask (and given position 0), so each row's last position is
+   * its own prompt's end. The caches become rows of the shared output, ready to decode
+   * together. Returns each sequence's next-token logits.
+   */
+  async prefillBatch(caches: readonly KvCache[], prompts: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const b = caches.length;
+    if (b === 0 || prompts.length !== b) throw new Error('prefillBatch needs one prompt per cache');
+    if (caches.some((c) => c.length !== 0)) throw new Error('prefillBatch needs fresh caches');
+    const width = Math.max(...prompts.map((p) => p.length));
+    if (prompts.some((p) => p.length === 0)) throw new Error('prefillBatch needs non-empty prompts');
+    if (width > this.manifest.contextLength) throw new Error(`context length exceeded: ${width} > ${this.manifest.contextLength}`);
+    const ids = new BigInt64Array(b * width);
+    const mask = new BigInt64Array(b * width);
+    const positions = new BigInt64Array(b * width);
+    prompts.forEach((p, i) => {
+      const pad = width - p.length;
+      for (let j = 0; j < p.length; j++) {
+        ids[i * width + pad + j] = BigInt(p[j]);
+        mask[i * width + pad + j] = 1n;
+        positions[i * width + pad + j] = BigInt(j);
+      }
+    });
+    const { numKvHeads: h, headDim: d } = this.manifest;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [b, width]),
+      attention_mask: new ort.Tensor('int64', mask, [b, width]),
+    };
+    for (const name of this.pastNames) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [b, h, 0, d]);
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [b, width]);
+    if (this.hasUseCacheBranch) feeds[USE_CACHE_BRANCH] = new ort.Tensor('bool', [false], [1]);
+
+    const out = await this.session.run(feeds);
+    const next = this.presentOf(out);
+    caches.forEach((c, i) => {
+      c.past = next;
+      c.row = i;
+      c.width = width;
+      c.length = prompts[i].length;
+    });
+    const vocab = out.logits.dims[2];
+    const data = out.logits.data as Float32Array;
+    return caches.map((_, i) => data.slice((i * width + width - 1) * vocab, (i * width + width) * vocab));
+  }
+
+  /**
+   * One decode step for several sequences in ONE run: each appends its token. Caches of
+   * different lengths are merged along the past axis with left padding that attention_mask
+   * hides; position_ids carry each sequence's own positions, so a sequence computes the same
+   * thing whoever its companions are. When the caches already are the rows of the previous
+   * step's output (the batch did not change) they are fed as they are, with no copy.
+   * Returns each sequence's next-token logits.
+   */
+  async decodeBatch(caches: readonly KvCache[], tokenIds: readonly number[]): Promise<Float32Array[]> {
+    const b = caches.length;
+    if (b === 0 || tokenIds.length !== b) throw new Error('decodeBatch needs one token per cache');
+    for (const c of caches) {
+      if (c.length === 0) throw new Error('decodeBatch needs prefilled caches');
+      if (c.length + 1 > this.manifest.contextLength) throw new Error(`context length exceeded: ${c.length} + 1 > ${this.manifest.contextLength}`);
+    }
+    const whole = this.isWholeBatch(caches);
+    const width = whole ? caches[0].width : Math.max(...caches.map((c) => c.length));
+    const past = whole ? caches[0].past : this.mergePast(caches, width);
+    const total = width + 1;
+    const mask = new BigInt64Array(b * total);
+    for (let i = 0; i < b; i++) mask.fill(1n, i * total + (width - caches[i].length), (i + 1) * total);
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokenIds, (t) => BigInt(t)), [b, 1]),
+      attention_mask: new ort.Tensor('int64', mask, [b, total]),
+      ...past,
+    };
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(caches, (c) => BigInt(c.length)), [b, 1]);
+    if (this.hasUseCacheBranch) feeds[USE_CACHE_BRANCH] = new ort.Tensor('bool', [true], [1]);
+
+    const out = await this.session.run(feeds);
+    const next = this.presentOf(out);
+    caches.forEach((c, i) => {
+      c.past = next;
+      c.row = i;
+      c.width = total;
+      c.length += 1;
+    });
+    const vocab = out.logits.dims[2];
+    const data = out.logits.data as Float32Array;
+    return caches.map((_, i) => data.slice(i * vocab, (i + 1) * vocab));
+  }
+
+  /** KV bytes per token over all layers (keys and values). */
+  get kvBytesPerToken(): number {
+    return this.pastNames.length * this.manifest.numKvHeads * this.manifest.headDim * 4;
+  }
+
+  private presentOf(out: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
+    const next: Record<string, ort.Tensor> = {};
+    for (const name of this.pastNames) next[name] = out[name.replace('past_key_values.', 'present.')] as ort.Tensor;
+    return next;
+  }
+
+  /** True when `caches` are, in order, all the rows of the same tensors. */
+  private isWholeBatch(caches: readonly KvCache[]): boolean {
+    const first = caches[0].past;
+    const rows = first[this.pastNames[0]]?.dims[0];
+    return rows === caches.length && caches.every((c, i) => c.past === first && c.row === i && c.width === caches[0].width);
+  }
+
+  /** Copies each cache's positions into new tensors of `width`, right-aligned (left padding). */
+  private mergePast(caches: readonly KvCache[], width: number): Record<string, ort.Tensor> {
+    const { numKvHeads: h, headDim: d } = this.manifest;
+    const b = caches.length;
+    const merged: Record<string, ort.Tensor> = {};
+    for (const name of this.pastNames) {
+      const dst = new Float32Array(b * h * width * d);
+      caches.forEach((c, i) => {
+        if (c.length === 0) return;
+        const src = c.past[name].data as Float32Array;
+        for (let head = 0; head < h; head++) {
+          const from = ((c.row * h + head) * c.width + (c.width - c.length)) * d;
+          dst.set(src.subarray(from, from + c.length * d), ((i * h + head) * width + (width - c.length)) * d);
+        }
+      });
+      merged[name] = new ort.Tensor('float32', dst, [b, h, width, d]);
+    }
+    return merged;
   }
 
   async release(): Promise<void> {
@@ -154,3 +286,32 @@ function checkIo(manifest: CausalLmManifest, session: ort.InferenceSession): voi
     if (!session.outputNames.includes(present)) throw new Error(`model has ${name} but no ${present} output`);
   }
 }
+
+/**
+ * Creates an onnxruntime session on the requested execution providers; when one of them cannot
+ * load (e.g. CUDA libraries absent), falls back to CPU and says why instead of failing.
+ */
+export async function createOrtSession(
+  modelPath: string,
+  options: ort.InferenceSession.SessionOptions,
+  requested: readonly string[],
+): Promise<{ session: ort.InferenceSession; status: ExecutionProviderStatus }> {
+  const wanted = requested.filter((ep) => ep !== 'cpu');
+  let fallbackReason: string | undefined;
+  if (wanted.length > 0) {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, { ...options, executionProviders: [...wanted, 'cpu'] });
+      return { session, status: { requested: [...requested], active: wanted[0] } };
+    } catch (err) {
+      fallbackReason = `${wanted.join(',')} unavailable: ${firstLine((err as Error).message)}`;
+    }
+  }
+  try {
+    const session = await ort.InferenceSession.create(modelPath, { ...options, executionProviders: ['cpu'] });
+    return { session, status: { requested: [...requested], active: 'cpu', ...(fallbackReason ? { fallbackReason } : {}) } };
+  } catch (err) {
+    throw new Error(`onnxruntime cannot load ${modelPath}: ${(err as Error).message}`);
+  }
+}
+
+const firstLine = (s: string) => s.split('\n')[0].slice(0, 300);

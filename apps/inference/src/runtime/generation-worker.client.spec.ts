@@ -48,7 +48,7 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     const tokens = events.filter((e) => e.type === 'token');
     expect(tokens).toHaveLength(16);
     tokens.forEach((e, i) => expect(e.index).toBe(i));
-    expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'length', promptTokens: prompt.length, completionTokens: 16 });
+    expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'length', promptTokens: prompt.length, completionTokens: 16, queueMs: expect.any(Number) });
     // Deltas are exactly the UTF-8-safe decode of the streamed ids (special tokens skipped).
     const ids = tokens.map((e) => (e.type === 'token' ? e.tokenId : -1));
     const text = tokens.map((e) => (e.type === 'token' ? e.text : '')).join('');
@@ -119,7 +119,7 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
       expect(evs.filter((e) => e.type === 'token')).toHaveLength(max);
       expect(evs[evs.length - 1]).toMatchObject({ type: 'done', finishReason: 'length', completionTokens: max });
     }
-    // Round-robin: c (short) finishes long before a and b do.
+    // Continuous batching: c (short) leaves the batch long before a and b finish.
     expect(order.lastIndexOf('c')).toBeLessThan(order.lastIndexOf('a'));
     expect(order.slice(0, 10)).toEqual(expect.arrayContaining(['a', 'b', 'c']));
   });
@@ -133,6 +133,7 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
       promptTokens: 250,
       completionTokens: 6,
       truncatedPromptTokens: 50,
+      queueMs: expect.any(Number),
     });
   });
 
@@ -147,6 +148,21 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     cpSync(modelDir, broken, { recursive: true });
     writeFileSync(join(broken, 'model.onnx'), 'garbage');
     await expect(GenerationWorkerClient.start(broken)).rejects.toThrow(/broken: onnxruntime cannot load/);
+  });
+
+  it('drains: an open stream finishes on a retiring worker, then the worker closes', async () => {
+    const retiring = await GenerationWorkerClient.start(modelDir);
+    const it = retiring.generate(req({ maxNewTokens: 150 }))[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ type: 'token', index: 0 });
+    let closed = false;
+    const draining = retiring.drainAndClose().then(() => (closed = true));
+    const rest: GenerationEvent[] = [];
+    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+    expect(rest.filter((e) => e.type === 'token')).toHaveLength(149);
+    expect(rest[rest.length - 1]).toMatchObject({ type: 'done', finishReason: 'length' });
+    await draining;
+    expect(closed).toBe(true);
+    await expect(collect(retiring.generate(req()))).rejects.toThrow(/closed/);
   });
 
   it('rejects pending requests when the worker dies, without crashing the process', async () => {

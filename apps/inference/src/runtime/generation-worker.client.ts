@@ -1,22 +1,35 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { startModelWorker } from './worker-thread';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
-import type { DoneEvent, GenerateRequest, GenerationEvent } from './generation.types';
+import type { ExecutionProviderStatus } from './causal-lm.session';
+import type { EngineLimits } from './generation.engine';
+import type { DoneEvent, EngineStats, GenerateRequest, GenerationEvent } from './generation.types';
 
 export interface GenerationWorkerOptions {
   /** onnxruntime intra-op threads in the worker; defaults to manifest.threads. */
   intraOpThreads?: number;
-  /** Sequences decoded concurrently (round-robin) in the worker; more wait. Default 8. */
-  maxActiveSequences?: number;
+  /** Batch bounds in the worker (max batch size, KV budget, queue bound, prefill budget). */
+  limits?: Partial<Omit<EngineLimits, 'kvBytesPerToken'>>;
+  /** Execution providers in order of preference; CPU is the fallback. */
+  executionProviders?: string[];
   /** How long model loading may take. Default 120 s. */
   startTimeoutMs?: number;
 }
 
+export type StatsListener = (stats: EngineStats, batchSizes: readonly number[]) => void;
+
+/** Receives one request's events as the worker sends them. */
+export interface GenerationSink {
+  push(e: GenerationEvent): void;
+  /** The worker died: no more events will come. */
+  fail(err: Error): void;
+}
+
 /** Unbounded async queue of one request's events; fails all waiters when the worker dies. */
-class EventStream {
+class EventStream implements GenerationSink {
   private readonly items: GenerationEvent[] = [];
   private waiter?: { resolve: (e: GenerationEvent) => void; reject: (err: Error) => void };
   private failure?: Error;
@@ -50,11 +63,13 @@ class EventStream {
  */
 export class GenerationWorkerClient {
   /** Open streams by per-call key (see generation-worker.protocol.ts). */
-  private readonly streams = new Map<number, EventStream>();
+  private readonly streams = new Map<number, GenerationSink>();
   private nextKey = 1;
   private failure?: Error;
   private closing?: Promise<void>;
   private exited = false;
+  private latestStats?: EngineStats;
+  private readonly statsListeners = new Set<StatsListener>();
 
   private constructor(
     readonly modelDir: string,
@@ -63,9 +78,16 @@ export class GenerationWorkerClient {
     /** Main-thread tokenizer, for prompt encoding and token counting. */
     readonly tokenizer: ByteLevelBpeTokenizer,
     private readonly worker: Worker,
+    /** Where the model runs (and why not where asked, after a fallback). */
+    readonly executionProvider: ExecutionProviderStatus,
   ) {
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'event') this.streams.get(m.key)?.push(m.event);
+      if (m.type !== 'events') return;
+      for (const { key, event } of m.events) this.streams.get(key)?.push(event);
+      if (m.stats) {
+        this.latestStats = m.stats;
+        for (const listener of this.statsListeners) listener(m.stats, m.batchSizes);
+      }
     });
     worker.on('error', (err) => {
       this.failure ??= new Error(`generation worker crashed: ${err.message}`);
@@ -96,15 +118,25 @@ export class GenerationWorkerClient {
       throw new Error(`model ${modelDir}: tokenizer has ${tokenizer.vocabSize} ids but manifest vocabSize is ${manifest.vocabSize}`);
     }
 
-    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, maxActiveSequences: opts.maxActiveSequences };
-    const worker = spawnWorker(data);
-    try {
-      await waitReady(worker, opts.startTimeoutMs ?? 120_000);
-    } catch (err) {
-      await worker.terminate();
-      throw new Error(`model ${modelDir}: ${(err as Error).message}`);
-    }
-    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker);
+    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, executionProviders: opts.executionProviders, limits: opts.limits };
+    const { worker, executionProvider } = await startModelWorker('generation.worker', data, modelDir, opts.startTimeoutMs);
+    return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker, executionProvider);
+  }
+
+  /** The worker's batch state after its last step (undefined before the first). */
+  get stats(): EngineStats | undefined {
+    return this.latestStats;
+  }
+
+  /** Calls `listener` with the worker's stats and the decode batch sizes since the last call. */
+  onStats(listener: StatsListener): () => void {
+    this.statsListeners.add(listener);
+    return () => this.statsListeners.delete(listener);
+  }
+
+  /** Requests this client still streams. */
+  get openStreams(): number {
+    return this.streams.size;
   }
 
   /**
@@ -113,20 +145,15 @@ export class GenerationWorkerClient {
    * Throws if the worker has crashed or the client is closed.
    */
   async *generate(req: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerationEvent, void, undefined> {
-    if (this.failure) throw this.failure;
-    if (this.closing || this.exited) throw new Error('generation worker is closed');
     if (signal?.aborted) {
       yield { type: 'done', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0 } satisfies DoneEvent;
       return;
     }
-    const key = this.nextKey++;
     const stream = new EventStream();
-    this.streams.set(key, stream);
-    const cancel = () => this.post({ type: 'cancel', key });
+    const cancel = this.submit(req, stream);
     signal?.addEventListener('abort', cancel, { once: true });
     let finished = false;
     try {
-      this.post({ type: 'generate', key, request: req });
       for (;;) {
         const ev = await stream.next();
         if (ev.type === 'done') finished = true;
@@ -135,10 +162,53 @@ export class GenerationWorkerClient {
       }
     } finally {
       signal?.removeEventListener('abort', cancel);
-      this.streams.delete(key);
       // Consumer stopped reading early: don't keep decoding for nobody.
       if (!finished) cancel();
     }
+  }
+
+  /**
+   * Push-style generation: `sink` gets every event as its worker message arrives (no promise
+   * per token, which matters on the hot path). Returns a cancel function (idempotent; a no-op
+   * once done arrived; the sink still gets the final 'cancelled' done event). Throws if the worker has crashed or the client is closed.
+   */
+  submit(req: GenerateRequest, sink: GenerationSink): () => void {
+    if (this.failure) throw this.failure;
+    if (this.closing || this.exited) throw new Error('generation worker is closed');
+    const key = this.nextKey++;
+    let open = true;
+    this.streams.set(key, {
+      push: (e) => {
+        if (e.type === 'done') {
+          open = false;
+          this.streams.delete(key);
+        }
+        sink.push(e);
+      },
+      fail: (err) => {
+        open = false;
+        this.streams.delete(key);
+        sink.fail(err);
+      },
+    });
+    this.post({ type: 'generate', key, request: req });
+    let cancelled = false;
+    // The worker answers a cancel with a 'cancelled' done event, which closes the stream.
+    return () => {
+      if (!open || cancelled) return;
+      cancelled = true;
+      this.post({ type: 'cancel', key });
+    };
+  }
+
+  /**
+   * Retires this worker: streams already open finish (a replaced model version serves what it
+   * started), then the worker closes. Streams still open after `timeoutMs` are cancelled.
+   */
+  async drainAndClose(timeoutMs = 600_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.streams.size > 0 && !this.exited && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    await this.close();
   }
 
   /** Cancels running requests, frees the model and ends the worker. Idempotent. */
@@ -156,51 +226,5 @@ export class GenerationWorkerClient {
 
   private post(msg: ToWorker): void {
     if (!this.exited) this.worker.postMessage(msg);
-  }
-}
-
-function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`worker did not load the model within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: FromWorker) => {
-      if (m.type === 'ready') done();
-      else if (m.type === 'init-error') done(new Error(m.message));
-    };
-    const onError = (err: Error) => done(new Error(`worker failed to start: ${err.message}`));
-    const onExit = (code: number) => done(new Error(`worker exited during startup (exit code ${code})`));
-    function done(err?: Error) {
-      clearTimeout(timer);
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      if (err) reject(err);
-      else resolve();
-    }
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-  });
-}
-
-/**
- * Compiled (dist): run generation.worker.js directly. From sources (ts-jest, tsx): only the
- * .ts exists, so boot the worker through an eval'd CommonJS stub that registers tsx's require
- * hook first. (Passing `--require tsx/cjs` in execArgv is not enough: a parent started by tsx
- * carries tsx's ESM loader, which rejects a .ts worker entry.) TSX_TSCONFIG_PATH points tsx at
- * the repo tsconfig so `@troupe/*` path aliases resolve whatever the cwd.
- */
-function spawnWorker(workerData: GenerationWorkerData): Worker {
-  const js = join(__dirname, 'generation.worker.js');
-  if (existsSync(js)) return new Worker(js, { workerData });
-  const ts = join(__dirname, 'generation.worker.ts');
-  if (!existsSync(ts)) throw new Error(`generation worker entry not found in ${__dirname}`);
-  const tsxRegister = require.resolve('tsx/cjs');
-  const tsconfig = findUp(__dirname, 'tsconfig.json');
-  const env = { ...process.env, ...(tsconfig ? { TSX_TSCONFIG_PATH: tsconfig } : {}) };
-  const boot = `require(${JSON.stringify(tsxRegister)});\nrequire(${JSON.stringify(ts)});`;
-  return new Worker(boot, { eval: true, workerData, env });
-}
-
-function findUp(from: string, name: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return undefined;
   }
 }

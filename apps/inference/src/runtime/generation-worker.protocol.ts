@@ -1,10 +1,14 @@
-import type { GenerateRequest, GenerationEvent } from './generation.types';
+import type { ExecutionProviderStatus } from './causal-lm.session';
+import type { EngineLimits } from './generation.engine';
+import type { EngineStats, GenerateRequest, GenerationEvent } from './generation.types';
 
 /** workerData of generation.worker. */
 export interface GenerationWorkerData {
   modelDir: string;
   intraOpThreads?: number;
-  maxActiveSequences?: number;
+  executionProviders?: string[];
+  /** Batch bounds (max batch size, KV budget, queue bound, prefill budget); defaults otherwise. */
+  limits?: Partial<Omit<EngineLimits, 'kvBytesPerToken'>>;
 }
 
 /**
@@ -17,7 +21,8 @@ export type ToWorker =
   | { type: 'cancel'; key: number }
   | { type: 'shutdown' };
 
+/** Events of one decode step travel in one message (a message per token would cost more). */
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; executionProvider: ExecutionProviderStatus }
   | { type: 'init-error'; message: string }
-  | { type: 'event'; key: number; event: GenerationEvent };
+  | { type: 'events'; events: { key: number; event: GenerationEvent }[]; stats?: EngineStats; batchSizes: number[] };

@@ -1,9 +1,11 @@
 import { ByteLevelBpeTokenizer, StreamingDetokenizer } from '@troupe/tokenizer';
-import type { CausalLmSequence, CausalLmSession } from './causal-lm.session';
-import type { DoneEvent, FinishReason, GenerateRequest, GenerationEvent } from './generation.types';
-import { SeededRandom, sampleToken } from './sampling';
+import { BatchScheduler, SchedulerItem, SchedulerLimits } from './batch-scheduler';
+import type { CausalLmSession, KvCache } from './causal-lm.session';
+import type { DoneEvent, EngineStats, FinishReason, GenerateRequest, GenerationEvent } from './generation.types';
+import { SeededRandom, applyRepetitionPenalty, sampleToken } from './sampling';
+import { StopSequenceMatcher } from './stop-sequences';
 
-interface Sequence {
+interface Sequence extends SchedulerItem {
   key: number;
   req: GenerateRequest;
   prompt: number[];
@@ -12,34 +14,55 @@ interface Sequence {
   stop: Set<number>;
   rng: SeededRandom;
   detok: StreamingDetokenizer;
-  seq?: CausalLmSequence;
+  stopText: StopSequenceMatcher;
+  /** Tokens the repetition penalty applies to (prompt + completion). */
+  seen: Set<number>;
+  cache?: KvCache;
   lastToken?: number;
   generated: number;
   cancelled: boolean;
+  enqueuedAt: number;
+  admittedAt?: number;
 }
 
 /** `key` is the submitter's handle for the request (unique among live requests). */
 export type EmitFn = (key: number, event: GenerationEvent) => void;
 
+export type EngineLimits = SchedulerLimits;
+
+export const DEFAULT_ENGINE_LIMITS: Omit<EngineLimits, 'kvBytesPerToken'> = {
+  maxBatchSize: 64,
+  kvCacheBytes: 256 * 1024 * 1024,
+  maxWaiting: 1024,
+  maxPrefillTokensPerStep: 2048,
+};
+
 /**
- * Runs many generations on one session, one model step at a time, round-robin, so concurrent
- * requests all make progress and a cancel takes effect at the next step. Between steps it
- * yields to the event loop so cancel/generate messages are seen promptly.
+ * Token-level continuous batching on one session (vLLM style). Each step: drop what was
+ * cancelled or missed its deadline, admit waiting sequences that fit (scheduler), prefill
+ * them, then decode every running sequence together in ONE batched run. Sequences join and
+ * leave between steps; a leaving sequence drops its KV cache at once. Sampling uses each
+ * sequence's own seeded PRNG, so its tokens do not depend on its batch companions.
  */
 export class GenerationEngine {
-  private readonly running: Sequence[] = [];
-  private readonly waiting: Sequence[] = [];
+  private readonly scheduler: BatchScheduler<Sequence>;
   private readonly byKey = new Map<number, Sequence>();
   private looping = false;
   private stopped = false;
+  private lastBatchSize = 0;
+  private steps = 0;
 
   constructor(
     private readonly session: CausalLmSession,
     private readonly tokenizer: ByteLevelBpeTokenizer,
     private readonly emit: EmitFn,
-    /** Sequences holding a KV cache at once; the rest wait (bounds memory). */
-    private readonly maxActive = 8,
-  ) {}
+    limits: Partial<Omit<EngineLimits, 'kvBytesPerToken'>> = {},
+    /** Called after every step with the batch state (for metrics). */
+    private readonly onStep: (stats: EngineStats) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.scheduler = new BatchScheduler<Sequence>({ ...DEFAULT_ENGINE_LIMITS, ...limits, kvBytesPerToken: session.kvBytesPerToken });
+  }
 
   submit(key: number, req: GenerateRequest): void {
     if (this.stopped) return this.emit(key, done('cancelled', 0, 0, 'engine shutting down'));
@@ -52,33 +75,44 @@ export class GenerationEngine {
     const maxNew = Math.min(req.maxNewTokens, ctx - 1);
     const room = ctx - maxNew;
     const truncated = Math.max(0, req.promptTokenIds.length - room);
+    const prompt = truncated > 0 ? req.promptTokenIds.slice(truncated) : req.promptTokenIds.slice();
     const s: Sequence = {
       key,
       req,
-      prompt: truncated > 0 ? req.promptTokenIds.slice(truncated) : req.promptTokenIds.slice(),
+      prompt,
       truncated,
       maxNew,
+      priority: req.priority ?? 'interactive',
+      deadlineAt: req.deadlineAt,
+      reservedTokens: prompt.length + maxNew,
+      promptTokens: prompt.length,
       stop: new Set(req.stopTokenIds),
       rng: new SeededRandom(req.seed ?? Math.floor(Math.random() * 2 ** 32)),
       detok: new StreamingDetokenizer(this.tokenizer, { skipSpecialTokens: true }),
+      stopText: new StopSequenceMatcher(req.stopSequences ?? []),
+      seen: new Set(req.repetitionPenalty && req.repetitionPenalty > 1 ? prompt : []),
       generated: 0,
       cancelled: false,
+      enqueuedAt: this.now(),
     };
+    const outcome = this.scheduler.enqueue(s);
+    if (outcome !== 'queued') {
+      const why =
+        outcome === 'queue-full'
+          ? `queue full (${this.scheduler.limits.maxWaiting} waiting)`
+          : `request needs ${s.reservedTokens} KV tokens, more than the cache budget of ${this.scheduler.limits.kvCacheBytes} bytes`;
+      return this.emit(key, done('rejected', prompt.length, 0, why));
+    }
     this.byKey.set(key, s);
-    this.waiting.push(s);
     void this.loop();
   }
 
+  /** Marks a request cancelled; a waiting one ends now, a running one leaves at the next step. */
   cancel(key: number): void {
     const s = this.byKey.get(key);
     if (!s) return;
     s.cancelled = true;
-    // Not started yet: nothing to interrupt, answer now.
-    const w = this.waiting.indexOf(s);
-    if (w >= 0) {
-      this.waiting.splice(w, 1);
-      this.finish(s, 'cancelled');
-    }
+    if (s.admittedAt === undefined) this.finish(s, 'cancelled');
   }
 
   /** Cancels everything and waits for the current step to end. */
@@ -92,6 +126,26 @@ export class GenerationEngine {
     return this.byKey.size;
   }
 
+  stats(): EngineStats {
+    const running = this.scheduler.running;
+    let kvBytes = 0;
+    const counted = new Set<object>();
+    for (const s of running) {
+      const past = s.cache?.past;
+      if (!past || counted.has(past)) continue;
+      counted.add(past);
+      for (const t of Object.values(past)) kvBytes += t.size * 4;
+    }
+    return {
+      running: running.length,
+      waiting: this.scheduler.waitingCount,
+      batchSize: this.lastBatchSize,
+      kvCacheBytes: kvBytes,
+      kvCacheBudgetBytes: this.scheduler.limits.kvCacheBytes,
+      steps: this.steps,
+    };
+  }
+
   private validate(r: GenerateRequest): string | undefined {
     const vocab = this.tokenizer.vocabSize;
     if (!r || typeof r.requestId !== 'string' || r.requestId === '') return 'requestId must be a non-empty string';
@@ -103,6 +157,12 @@ export class GenerationEngine {
     if (!Number.isFinite(r.topP) || r.topP <= 0 || r.topP > 1) return 'topP must be in (0, 1]';
     if (!Array.isArray(r.stopTokenIds) || !r.stopTokenIds.every(Number.isInteger)) return 'stopTokenIds must be an array of integers';
     if (r.seed !== undefined && !Number.isFinite(r.seed)) return 'seed must be a finite number';
+    if (r.repetitionPenalty !== undefined && !(Number.isFinite(r.repetitionPenalty) && r.repetitionPenalty >= 0)) return 'repetitionPenalty must be >= 0';
+    if (r.stopSequences !== undefined && !(Array.isArray(r.stopSequences) && r.stopSequences.every((x) => typeof x === 'string' && x.length > 0))) {
+      return 'stopSequences must be an array of non-empty strings';
+    }
+    if (r.priority !== undefined && r.priority !== 'interactive' && r.priority !== 'bulk') return 'priority must be "interactive" or "bulk"';
+    if (r.deadlineAt !== undefined && !Number.isFinite(r.deadlineAt)) return 'deadlineAt must be a finite number';
     return undefined;
   }
 
@@ -110,52 +170,106 @@ export class GenerationEngine {
     if (this.looping) return;
     this.looping = true;
     try {
-      for (;;) {
-        while (this.running.length < this.maxActive && this.waiting.length > 0) this.running.push(this.waiting.shift() as Sequence);
-        const s = this.running.shift();
-        if (!s) break;
-        if (await this.step(s)) this.running.push(s);
+      while (this.scheduler.running.length > 0 || this.scheduler.waitingCount > 0) {
+        await this.step();
+        this.onStep(this.stats());
         await tick();
       }
     } finally {
       this.looping = false;
+      this.lastBatchSize = 0;
+      this.onStep(this.stats());
     }
   }
 
-  /** One model run for `s`; returns true while it should keep going. */
-  private async step(s: Sequence): Promise<boolean> {
-    if (s.cancelled) return this.finish(s, 'cancelled');
+  private async step(): Promise<void> {
+    const now = this.now();
+    for (const s of this.scheduler.expireWaiting(now)) this.finish(s, 'deadline', 'deadline passed while queued');
+    for (const s of this.scheduler.overdueRunning(now)) this.finish(s, 'deadline', 'deadline passed during generation');
+    for (const s of [...this.scheduler.running]) if (s.cancelled) this.finish(s, 'cancelled');
+
+    const admitted = this.scheduler.admit();
+    if (admitted.length > 0) await this.prefill(admitted);
+
+    const batch = this.scheduler.running.filter((s) => s.lastToken !== undefined && s.cache);
+    this.lastBatchSize = batch.length;
+    if (batch.length === 0) return;
+    this.steps++;
+    let logits: Float32Array[];
     try {
-      let logits: Float32Array;
-      if (!s.seq) {
-        s.seq = this.session.createSequence();
-        logits = await s.seq.prefill(s.prompt);
-      } else {
-        logits = await s.seq.decodeStep(s.lastToken as number);
-      }
-      if (s.cancelled) return this.finish(s, 'cancelled');
-      // Logits may be wider than the tokenizer (padded vocab); never sample an id it lacks.
-      const width = Math.min(logits.length, this.tokenizer.vocabSize);
-      const token = sampleToken(logits.subarray(0, width), s.req, s.rng);
-      s.generated++;
-      if (s.stop.has(token)) return this.finish(s, 'stop');
-      this.emit(s.key, { type: 'token', tokenId: token, text: s.detok.push(token), index: s.generated - 1 });
-      s.lastToken = token;
-      if (s.generated >= s.maxNew || s.seq.length >= this.session.manifest.contextLength) return this.finish(s, 'length');
-      return true;
+      logits = await this.session.decodeBatch(
+        batch.map((s) => s.cache as KvCache),
+        batch.map((s) => s.lastToken as number),
+      );
     } catch (err) {
-      return this.finish(s, 'error', err instanceof Error ? err.message : String(err));
+      for (const s of batch) this.finish(s, 'error', err instanceof Error ? err.message : String(err));
+      return;
     }
+    batch.forEach((s, i) => {
+      if (s.cancelled) this.finish(s, 'cancelled');
+      else if (this.byKey.has(s.key)) this.accept(s, logits[i]);
+    });
   }
 
-  private finish(s: Sequence, reason: FinishReason, error?: string): false {
-    s.seq?.dispose();
-    s.seq = undefined;
+  /** Prefills newly admitted sequences together in one padded run; each gets its first token. */
+  private async prefill(admitted: Sequence[]): Promise<void> {
+    const now = this.now();
+    const fresh: Sequence[] = [];
+    for (const s of admitted) {
+      s.admittedAt = now;
+      if (s.cancelled) this.finish(s, 'cancelled');
+      else fresh.push(s);
+    }
+    if (fresh.length === 0) return;
+    for (const s of fresh) s.cache = this.session.createSequence().cache;
+    let logits: Float32Array[];
+    try {
+      logits = await this.session.prefillBatch(
+        fresh.map((s) => s.cache as KvCache),
+        fresh.map((s) => s.prompt),
+      );
+    } catch (err) {
+      for (const s of fresh) this.finish(s, 'error', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    fresh.forEach((s, i) => {
+      if (s.cancelled) this.finish(s, 'cancelled');
+      else if (this.byKey.has(s.key)) this.accept(s, logits[i]);
+    });
+  }
+
+  /** Samples the next token from `logits`, streams it, and ends the sequence when it is done. */
+  private accept(s: Sequence, logits: Float32Array): void {
+    // Logits may be wider than the tokenizer (padded vocab); never sample an id it lacks.
+    const scores = logits.subarray(0, Math.min(logits.length, this.tokenizer.vocabSize));
+    applyRepetitionPenalty(scores, s.seen, s.req.repetitionPenalty ?? 1);
+    const token = sampleToken(scores, s.req, s.rng);
+    s.generated++;
+    if ((s.req.repetitionPenalty ?? 1) > 1) s.seen.add(token);
+    const index = s.generated - 1;
+    if (s.stop.has(token)) {
+      // Held-back text was not a stop string after all: it rides on the stop token's event.
+      const tail = s.stopText.flush();
+      if (tail) this.emit(s.key, { type: 'token', tokenId: token, text: tail, index });
+      return void this.finish(s, 'stop');
+    }
+    const { text, stopped } = s.stopText.push(s.detok.push(token));
+    const last = s.generated >= s.maxNew || (s.cache as KvCache).length >= this.session.manifest.contextLength;
+    this.emit(s.key, { type: 'token', tokenId: token, text: last && !stopped ? text + s.stopText.flush() : text, index });
+    if (stopped) return void this.finish(s, 'stop');
+    if (last) return void this.finish(s, 'length');
+    s.lastToken = token;
+  }
+
+  private finish(s: Sequence, reason: FinishReason, error?: string): void {
+    this.scheduler.remove(s);
+    s.cache?.dispose();
+    s.cache = undefined;
     this.byKey.delete(s.key);
     const ev = done(reason, s.prompt.length, s.generated, error);
     if (s.truncated > 0) ev.truncatedPromptTokens = s.truncated;
+    ev.queueMs = (s.admittedAt ?? this.now()) - s.enqueuedAt;
     this.emit(s.key, ev);
-    return false;
   }
 }
 

@@ -14,9 +14,18 @@ export interface GenerateRequest {
   seed?: number;
   /** Generation ends (finishReason 'stop') when one of these is sampled; it is not streamed. */
   stopTokenIds: number[];
+  /** Generation ends (finishReason 'stop') when the completion text contains one of these. */
+  stopSequences?: string[];
+  /** > 1 discourages tokens already in prompt or completion (1 or absent = off). */
+  repetitionPenalty?: number;
+  /** 'interactive' (default) is admitted before 'bulk'. */
+  priority?: 'interactive' | 'bulk';
+  /** Epoch ms; past it the request ends with finishReason 'deadline'. */
+  deadlineAt?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
+/** 'deadline': the deadline passed; 'rejected': queue full or larger than the KV budget. */
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error' | 'deadline' | 'rejected';
 
 export type GenerationEvent =
   | {
@@ -37,6 +46,21 @@ export type GenerationEvent =
       error?: string;
       /** Prompt tokens dropped from the left to fit contextLength - maxNewTokens (absent when none). */
       truncatedPromptTokens?: number;
+      /** Time spent waiting for a batch slot. */
+      queueMs?: number;
     };
 
 export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
+
+/** Batch state of one engine after a step (for metrics and status). */
+export interface EngineStats {
+  running: number;
+  waiting: number;
+  /** Sequences in the last decode run. */
+  batchSize: number;
+  /** Bytes held by the batch's KV tensors (padding included). */
+  kvCacheBytes: number;
+  kvCacheBudgetBytes: number;
+  /** Decode runs so far. */
+  steps: number;
+}

@@ -1,4 +1,4 @@
-import { argmax, sampleToken, SeededRandom } from './sampling';
+import { applyRepetitionPenalty, argmax, sampleToken, SeededRandom } from './sampling';
 
 const logits = Float32Array.from([1, 3, 2, 0.5, 2.9, -1, NaN, 0]);
 
@@ -75,5 +75,17 @@ describe('sampling', () => {
     const r = new SeededRandom(3);
     for (let i = 0; i < 300; i++) seen.add(sampleToken(big, { temperature: 100, topK: 5, topP: 1 }, r));
     expect([...seen].sort((a, b) => a - b)).toEqual(best.sort((a, b) => a - b));
+  });
+
+  it('repetition penalty divides positive and multiplies negative logits of seen tokens only', () => {
+    const l = Float32Array.from([2, -1, 3, 1]);
+    applyRepetitionPenalty(l, new Set([0, 1, 9]), 2);
+    expect([...l]).toEqual([1, -2, 3, 1]);
+    applyRepetitionPenalty(l, [2], 1);
+    expect(l[2]).toBe(3);
+    // The penalty can move the greedy choice off a repeated token.
+    const m = Float32Array.from([3, 2]);
+    applyRepetitionPenalty(m, [0], 1.6);
+    expect(argmax(m)).toBe(1);
   });
 });

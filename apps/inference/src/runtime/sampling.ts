@@ -46,6 +46,20 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
+/**
+ * CTRL-style repetition penalty (as in Hugging Face and vLLM): logits of tokens already seen
+ * are divided by `penalty` when positive and multiplied when negative. Changes `logits` in
+ * place; a penalty of 1 (or less, or not finite) does nothing.
+ */
+export function applyRepetitionPenalty(logits: Float32Array, seen: Iterable<number>, penalty: number): void {
+  if (!(penalty > 1) || !Number.isFinite(penalty)) return;
+  for (const id of seen) {
+    if (id < 0 || id >= logits.length) continue;
+    const v = logits[id];
+    logits[id] = v > 0 ? v / penalty : v * penalty;
+  }
+}
+
 export function sampleToken(logits: ArrayLike<number>, params: SamplingParams, rng: SeededRandom): number {
   const n = logits.length;
   if (n === 0) throw new Error('cannot sample from empty logits');

@@ -11,6 +11,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   ValidateNested,
 } from 'class-validator';
 
@@ -53,6 +54,19 @@ export class GenerationParamsDto {
   @IsInt()
   @Min(0)
   seed = 0;
+
+  /** 0 or 1 means off. */
+  @IsNumber()
+  @Min(0)
+  @Max(10)
+  repetitionPenalty = 0;
+
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(200, { each: true })
+  stop: string[] = [];
 }
 
 export class GenerateRequestDto {
@@ -75,4 +89,14 @@ export class GenerateRequestDto {
   @ValidateNested()
   @Type(() => GenerationParamsDto)
   params: GenerationParamsDto = new GenerationParamsDto();
+
+  /** '' means interactive. */
+  @IsIn(['', 'interactive', 'bulk'])
+  priority: '' | 'interactive' | 'bulk' = '';
+
+  /** 0 means the call deadline / service default alone. */
+  @IsInt()
+  @Min(0)
+  @Max(24 * 3600 * 1000)
+  timeoutMs = 0;
 }

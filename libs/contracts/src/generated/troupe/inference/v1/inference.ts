@@ -24,13 +24,29 @@ export interface GenerationParams {
   topP: number;
   /** 0 means "pick one". */
   seed: number;
+  /**
+   * Divides positive (multiplies negative) logits of tokens already in prompt or completion;
+   * 0 or 1 means off.
+   */
+  repetitionPenalty: number;
+  /** Generation ends when the completion text contains one of these (not streamed). */
+  stop: string[];
 }
 
 export interface GenerateRequest {
   requestId: string;
   model: string;
   messages: ChatMessage[];
-  params: GenerationParams | undefined;
+  params:
+    | GenerationParams
+    | undefined;
+  /** "interactive" (default, served first) or "bulk". */
+  priority: string;
+  /**
+   * Fails the request with DEADLINE_EXCEEDED when it has not finished in this time; 0 means
+   * the gRPC call deadline (or the service default) alone.
+   */
+  timeoutMs: number;
 }
 
 export interface TokenDelta {
@@ -45,7 +61,7 @@ export interface Usage {
 }
 
 export interface GenerateDone {
-  /** "stop", "length" or "cancelled". */
+  /** "stop", "length" or "cancelled" (errors end the stream with a gRPC status instead). */
   finishReason: string;
   usage: Usage | undefined;
   text: string;
@@ -65,10 +81,46 @@ export interface ModelInfo {
   name: string;
   version: string;
   kind: string;
-  /** "ready" or "failed". */
+  /** "loading", "ready", "failed" or "unloaded". */
   status: string;
+  /** Why it failed; for a ready model, why its last reload failed (the old version serves on). */
   error: string;
   contextLength: number;
+  /** Folder under the models directory. */
+  folder: string;
+  /** Worker instances serving it. */
+  instances: number;
+  /** Execution provider in use ("cpu", "cuda", ...). */
+  executionProvider: string;
+  /** Set when a requested execution provider could not load and the model fell back to CPU. */
+  executionProviderFallback: string;
+}
+
+export interface LoadModelRequest {
+  /** Folder of the models directory (or the name of a model loaded from one). */
+  name: string;
+}
+
+export interface LoadModelResponse {
+  model: ModelInfo | undefined;
+}
+
+export interface ReloadModelRequest {
+  /** Model name or folder name. */
+  name: string;
+}
+
+export interface ReloadModelResponse {
+  model: ModelInfo | undefined;
+}
+
+export interface UnloadModelRequest {
+  /** Model name or folder name. */
+  name: string;
+}
+
+export interface UnloadModelResponse {
+  model: ModelInfo | undefined;
 }
 
 export interface ListModelsResponse {
@@ -115,6 +167,17 @@ export interface InferenceServiceClient {
   /** Vectors for texts from an `embedding` model (dynamically batched). */
 
   embed(request: EmbedRequest, metadata?: Metadata): Observable<EmbedResponse>;
+
+  /**
+   * Admin: (re)load a model folder of the models directory, or stop serving one. In-flight
+   * requests finish on the version they started on.
+   */
+
+  loadModel(request: LoadModelRequest, metadata?: Metadata): Observable<LoadModelResponse>;
+
+  reloadModel(request: ReloadModelRequest, metadata?: Metadata): Observable<ReloadModelResponse>;
+
+  unloadModel(request: UnloadModelRequest, metadata?: Metadata): Observable<UnloadModelResponse>;
 }
 
 export interface InferenceServiceController {
@@ -138,11 +201,39 @@ export interface InferenceServiceController {
   /** Vectors for texts from an `embedding` model (dynamically batched). */
 
   embed(request: EmbedRequest, metadata?: Metadata): Promise<EmbedResponse> | Observable<EmbedResponse> | EmbedResponse;
+
+  /**
+   * Admin: (re)load a model folder of the models directory, or stop serving one. In-flight
+   * requests finish on the version they started on.
+   */
+
+  loadModel(
+    request: LoadModelRequest,
+    metadata?: Metadata,
+  ): Promise<LoadModelResponse> | Observable<LoadModelResponse> | LoadModelResponse;
+
+  reloadModel(
+    request: ReloadModelRequest,
+    metadata?: Metadata,
+  ): Promise<ReloadModelResponse> | Observable<ReloadModelResponse> | ReloadModelResponse;
+
+  unloadModel(
+    request: UnloadModelRequest,
+    metadata?: Metadata,
+  ): Promise<UnloadModelResponse> | Observable<UnloadModelResponse> | UnloadModelResponse;
 }
 
 export function InferenceServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["generate", "listModels", "countTokens", "embed"];
+    const grpcMethods: string[] = [
+      "generate",
+      "listModels",
+      "countTokens",
+      "embed",
+      "loadModel",
+      "reloadModel",
+      "unloadModel",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("InferenceService", method)(constructor.prototype[method], method, descriptor);

@@ -1,0 +1,166 @@
+/**
+ * npm run bench:inference [-- --json]
+ *
+ * For the shipped tiny-decoder, at 1, 8, 32 and 64 concurrent streams of 64 new tokens each:
+ *   (a) service: the inference service as its own process, over gRPC (continuous batching);
+ *   (b) sequential: the same requests one at a time straight on onnxruntime-node (batch 1);
+ *   (c) ceiling: onnxruntime-node in this process at the best batch size <= the concurrency,
+ *       fixed batches, no scheduler, no transport, no streaming.
+ * Also the service main thread's event-loop delay p99 during each service run. Prints a table
+ * (unless --json) and one JSON object on the last line.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
+import { GrpcClient } from '@troupe/grpc';
+import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
+import { encodeChatPrompt } from '../apps/inference/src/runtime/chat-template';
+import { CausalLmSession, KvCache } from '../apps/inference/src/runtime/causal-lm.session';
+import { argmax } from '../apps/inference/src/runtime/sampling';
+import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
+
+const MODEL = 'tiny-decoder';
+const CONCURRENCY = [1, 8, 32, 64];
+const NEW_TOKENS = 64;
+/** prom-client samples the event loop at this resolution (libs/metrics); its histogram includes it. */
+const ELD_RESOLUTION_S = 0.02;
+
+const json = process.argv.includes('--json');
+const log = (msg: string) => (json ? process.stderr : process.stdout).write(`${msg}\n`);
+
+const userText = (i: number) => `Request ${i}: tell the troupe a short story about a lantern.`;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** (a) N concurrent gRPC streams; tokens/s over the wall time, TTFT per stream. */
+async function serviceRun(grpc: GrpcClient, n: number): Promise<{ tps: number; ttft: number[]; tokens: number }> {
+  const started = performance.now();
+  const ttft: number[] = [];
+  let tokens = 0;
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const t0 = performance.now();
+      let first = true;
+      const req: inference.GenerateRequest = {
+        requestId: `bench-${n}-${i}`,
+        model: MODEL,
+        messages: [{ role: 'user', name: '', content: userText(i) }],
+        // No stop token either side: every stream makes exactly NEW_TOKENS (checked below).
+        params: { maxNewTokens: NEW_TOKENS, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [] },
+        priority: 'interactive',
+        timeoutMs: 0,
+      };
+      for await (const chunk of grpc.serverStream<inference.GenerateRequest, inference.GenerateResponse>('generate', req)) {
+        if (!chunk.token) continue;
+        if (first) ttft.push(performance.now() - t0);
+        first = false;
+        tokens++;
+      }
+    }),
+  );
+  return { tps: tokens / ((performance.now() - started) / 1000), ttft, tokens };
+}
+
+async function scrapeEventLoopP99(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
+  const raw = Number(line?.split(' ').pop());
+  return Math.max(0, raw - ELD_RESOLUTION_S) * 1000;
+}
+
+/** Prefill + (NEW_TOKENS - 1) greedy decode steps for a group of prompts decoded together. */
+async function generateGroup(session: CausalLmSession, prompts: number[][]): Promise<number> {
+  const caches: KvCache[] = [];
+  const last: number[] = [];
+  for (const p of prompts) {
+    const seq = session.createSequence();
+    last.push(argmax(await seq.prefill(p)));
+    caches.push(seq.cache);
+  }
+  for (let step = 1; step < NEW_TOKENS; step++) {
+    const logits = await session.decodeBatch(caches, last);
+    logits.forEach((l, i) => (last[i] = argmax(l)));
+  }
+  return prompts.length * NEW_TOKENS;
+}
+
+async function inProcessTps(session: CausalLmSession, prompts: number[][], batch: number): Promise<number> {
+  const started = performance.now();
+  let tokens = 0;
+  for (let i = 0; i < prompts.length; i += batch) tokens += await generateGroup(session, prompts.slice(i, i + batch));
+  return tokens / ((performance.now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const modelDir = join(REPO_ROOT, 'models', MODEL);
+  if (!existsSync(join(modelDir, 'manifest.json'))) execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/build-models.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!existsSync(join(REPO_ROOT, 'dist/apps/inference/src/main.js'))) execFileSync(process.execPath, ['scripts/build.js'], { cwd: REPO_ROOT, stdio: 'inherit' });
+
+  const session = await CausalLmSession.load(modelDir);
+  const tokenizer = ByteLevelBpeTokenizer.fromFile(join(modelDir, session.manifest.files.tokenizer));
+  const prompts = (n: number) => Array.from({ length: n }, (_, i) => encodeChatPrompt(tokenizer, [{ role: 'user', content: userText(i) }]));
+
+  // (c) in-process throughput per batch size on 64 requests, measured before and after the
+  // service runs; the better of the two counts (a stricter ceiling on a shared machine).
+  await inProcessTps(session, prompts(4), 4); // warm-up
+  const batchTps = new Map<number, number>();
+  const measureBatches = async () => {
+    for (const b of [1, 2, 4, 8, 16, 32, 64]) batchTps.set(b, Math.max(batchTps.get(b) ?? 0, await inProcessTps(session, prompts(64), b)));
+  };
+  await measureBatches();
+
+  const stack = await ServiceStack.start({
+    services: ['inference'],
+    env: { inference: { LOG_LEVEL: 'warn', INFERENCE_MAX_BATCH_SIZE: '64' } },
+  });
+  const grpc = new GrpcClient(INFERENCE_CONTRACT, stack.grpcAddress('inference'), 120_000);
+  const results: { n: number; svc: Awaited<ReturnType<typeof serviceRun>>; eld: number; sequential: number }[] = [];
+  try {
+    await serviceRun(grpc, 4); // warm-up
+    for (const n of CONCURRENCY) {
+      await scrapeEventLoopP99(stack.httpUrl('inference')); // resets the histogram
+      const svc = await serviceRun(grpc, n);
+      const eld = await scrapeEventLoopP99(stack.httpUrl('inference'));
+      if (svc.tokens !== n * NEW_TOKENS) throw new Error(`service made ${svc.tokens} tokens, expected ${n * NEW_TOKENS}`);
+      const sequential = await inProcessTps(session, prompts(n), 1);
+      results.push({ n, svc, eld, sequential });
+    }
+  } finally {
+    grpc.close();
+    await stack.stop();
+  }
+  await measureBatches();
+  await session.release();
+  log(`in-process tokens/s by batch size: ${JSON.stringify(Object.fromEntries([...batchTps].map(([b, t]) => [b, round(t)])))}`);
+  const rows = results.map(({ n, svc, eld, sequential }) => {
+    const ceiling = Math.max(...[...batchTps].filter(([b]) => b <= n).map(([, t]) => t));
+    const row = {
+      concurrency: n,
+      service_tps: round(svc.tps),
+      sequential_tps: round(sequential),
+      ceiling_tps: round(ceiling),
+      service_ttft_p50_ms: round(percentile(svc.ttft, 50), 2),
+      service_ttft_p95_ms: round(percentile(svc.ttft, 95), 2),
+      event_loop_delay_p99_ms: round(eld, 2),
+      service_vs_ceiling: round(svc.tps / ceiling, 3),
+      service_vs_sequential: round(svc.tps / sequential, 2),
+    };
+    log(
+      `c=${String(n).padStart(2)}  service ${row.service_tps} tok/s (${row.service_vs_ceiling} of ceiling, ${row.service_vs_sequential}x sequential)  ` +
+        `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps}  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms`,
+    );
+    return row;
+  });
+  console.log(JSON.stringify({ model: MODEL, new_tokens: NEW_TOKENS, results: rows }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
