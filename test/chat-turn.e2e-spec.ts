@@ -26,7 +26,7 @@ describe('a streamed chat turn through all four services', () => {
 
   beforeAll(async () => {
     // The repo's roles, one that talks long enough to be cancelled mid-reply, and a broken file.
-    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(180), 'broken.json': '{"id": "Broken Role"}' });
+    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(180, 'paced'), 'broken.json': '{"id": "Broken Role"}' });
     stack = await ServiceStack.start({ rolesDir: roles.dir });
     roleContextGrpc = new GrpcClient(ROLE_CONTEXT_CONTRACT, stack.grpcAddress('role-context'), 5000);
     toolPluginGrpc = new GrpcClient(TOOL_PLUGIN_CONTRACT, stack.grpcAddress('tool-plugin'), 5000);

@@ -21,7 +21,7 @@ describe('director lease across session instances', () => {
   };
 
   beforeAll(async () => {
-    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(180) });
+    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(180, 'paced') });
     stack = await ServiceStack.start({ rolesDir: roles.dir, env: { session: { DIRECTOR_LEASE_MS: '1000' } } });
     second = await stack.addSessionInstance();
     history = new GrpcClient(ROLE_CONTEXT_CONTRACT, stack.grpcAddress('role-context'), 5000);

@@ -11,7 +11,7 @@ describe('graceful shutdown', () => {
   let client: ChatClient;
 
   beforeAll(async () => {
-    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(200) });
+    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(200, 'paced') });
     stack = await ServiceStack.start({ rolesDir: roles.dir });
     client = await ChatClient.connect(stack.sessionUrl, 'sig');
   });

@@ -13,11 +13,14 @@ export function makeRolesDir(extra: Record<string, object | string> = {}): { dir
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A role that talks until its token limit, so a test can act while it is still answering. */
-export const longTalkerRole = (maxNewTokens: number) => ({
+/**
+ * A role that talks until its token limit, so a test can act while it is still answering.
+ * With the `paced` model (5 ms a token) the timing is certain; the tiny decoder is faster.
+ */
+export const longTalkerRole = (maxNewTokens: number, model = 'tiny-decoder') => ({
   id: 'long-talker',
   name: 'Long Talker',
   persona: 'You never stop talking.',
-  model: 'tiny-decoder',
+  model,
   generation: { maxNewTokens, temperature: 1, topK: 0, topP: 1 },
 });

@@ -8,6 +8,7 @@ import { InferenceConfig } from '../inference.config';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { EmbeddingWorkerClient } from '../runtime/embedding-worker.client';
 import { GenerationWorkerClient } from '../runtime/generation-worker.client';
+import { PacedModelClient } from '../runtime/paced-model.client';
 import { readManifestKind } from '../runtime/manifest-fields';
 import { MODEL_FOLDER_PATTERN, fingerprintModelFolder, scanModelDirectory } from './model-directory';
 import { ModelDirectoryWatcher } from './model-directory.watcher';
@@ -15,7 +16,10 @@ import { ModelDirectoryWatcher } from './model-directory.watcher';
 type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
 /** A worker serving one model instance, whatever its kind. */
-type ServedModel = GenerationWorkerClient | EmbeddingWorkerClient;
+type ServedModel = GenerationWorkerClient | EmbeddingWorkerClient | PacedModelClient;
+
+/** What generation needs of a model: a real causal LM, or a paced one (benchmarks, scripted tests). */
+export type TextModel = GenerationWorkerClient | PacedModelClient;
 
 interface InstanceOptions {
   intraOpThreads?: number;
@@ -27,6 +31,7 @@ interface InstanceOptions {
 const LOADERS: Record<string, (dir: string, opts: InstanceOptions) => Promise<ServedModel>> = {
   'causal-lm': (dir, opts) => GenerationWorkerClient.start(dir, opts),
   embedding: (dir, opts) => EmbeddingWorkerClient.start(dir, opts),
+  paced: (dir) => PacedModelClient.start(dir),
 };
 
 interface ModelEntry {
@@ -88,9 +93,9 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
   }
 
   /** The least busy instance of the ready causal-LM with this name (or the default model). */
-  get(name: string): GenerationWorkerClient {
+  get(name: string): TextModel {
     const instance = this.pick(name || this.config.DEFAULT_MODEL);
-    if (!(instance instanceof GenerationWorkerClient)) throw new ModelNotFoundError(`model "${instance.manifest.name}" is a ${instance.manifest.kind} model, not a causal-lm`);
+    if (!(instance instanceof GenerationWorkerClient) && !(instance instanceof PacedModelClient)) throw new ModelNotFoundError(`model "${instance.manifest.name}" is a ${instance.manifest.kind} model, not a causal-lm`);
     return instance;
   }
 

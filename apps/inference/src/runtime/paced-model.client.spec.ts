@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildModels } from '../../../../scripts/models';
+import { encodeChatPrompt } from './chat-template';
+import { GenerationEvent } from './generation.types';
+import { PacedModelClient, parsePacedManifest } from './paced-model.client';
+
+describe('PacedModelClient', () => {
+  const root = mkdtempSync(join(tmpdir(), 'troupe-paced-'));
+  let model: PacedModelClient;
+
+  beforeAll(async () => {
+    buildModels(root);
+    model = await PacedModelClient.start(join(root, 'paced'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function run(text: string, maxNewTokens: number, cancelAfter?: number): Promise<GenerationEvent[]> {
+    const events: GenerationEvent[] = [];
+    return new Promise((resolve) => {
+      const cancel = model.submit(
+        {
+          requestId: 'r',
+          promptTokenIds: encodeChatPrompt(model.tokenizer, [{ role: 'user', content: text }]),
+          maxNewTokens,
+          temperature: 0,
+          topK: 0,
+          topP: 1,
+          stopTokenIds: [],
+        },
+        {
+          push: (e) => {
+            events.push(e);
+            if (e.type === 'done') resolve(events);
+            if (e.type === 'token' && e.index + 1 === cancelAfter) {
+              cancel();
+              resolve(events);
+            }
+          },
+          fail: () => resolve(events),
+        },
+      );
+    });
+  }
+
+  it('repeats its text up to max_new_tokens and says "length"', async () => {
+    const events = await run('hello', 40);
+    const tokens = events.filter((e) => e.type === 'token');
+    expect(tokens).toHaveLength(40);
+    expect(events[events.length - 1]).toMatchObject({ type: 'done', finishReason: 'length', completionTokens: 40 });
+    expect(tokens.map((t) => (t.type === 'token' ? t.text : '')).join('')).toMatch(/^The harbour lights came on/);
+  });
+
+  it('answers a matching rule with its scripted reply and stops', async () => {
+    const events = await run('Please calculate this for me', 500);
+    const text = events.map((e) => (e.type === 'token' ? e.text : '')).join('');
+    expect(text).toBe('Let me work it out. <tool_call>{"name": "calculator", "arguments": {"expression": "6 * 7"}}</tool_call>');
+    expect(events[events.length - 1]).toMatchObject({ type: 'done', finishReason: 'stop' });
+  });
+
+  it('stops streaming when cancelled, and frees its slot', async () => {
+    const events = await run('hello', 1000, 3);
+    expect(events.filter((e) => e.type === 'token')).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(model.openStreams).toBe(0);
+  });
+
+  it('rejects a bad manifest naming the field', () => {
+    expect(() => parsePacedManifest({ name: 'p', kind: 'paced', files: { tokenizer: 't.json' }, paceMs: -1, text: 'x' })).toThrow(/"paceMs"/);
+    expect(() => parsePacedManifest({ name: 'p', kind: 'paced', files: { tokenizer: '../t.json' }, paceMs: 1, text: 'x' })).toThrow(/"files.tokenizer"/);
+  });
+});
