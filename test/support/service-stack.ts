@@ -158,6 +158,11 @@ export class ServiceStack {
     return this.running.get(service)?.output ?? [];
   }
 
+  /** The OS process id of a running service (benchmarks read its RSS). */
+  pid(service: ServiceName): number | undefined {
+    return this.running.get(service)?.child.pid;
+  }
+
   /** Kills a service at once (no graceful shutdown), as a crash would. */
   async crash(service: ServiceName): Promise<void> {
     const running = this.running.get(service);

@@ -16,6 +16,8 @@ export function createRedis(options: RedisModuleOptions): Redis {
     keyPrefix: options.keyPrefix,
     connectionName: options.connectionName,
     maxRetriesPerRequest: 3,
+    // Commands issued in the same tick go out as one pipeline: token events come in bursts.
+    enableAutoPipelining: true,
     // Fail fast when Redis is down at boot rather than queueing commands forever.
     enableOfflineQueue: true,
     lazyConnect: false,

@@ -17,8 +17,11 @@ export interface LoggedEvent {
 const APPEND = `
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-1', 't', ARGV[3], 'p', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if seq % 64 == 1 then
+  -- Sliding expiry, refreshed now and then rather than on every event.
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
 redis.call('PUBLISH', ARGV[5], '{"seq":' .. seq .. ',"type":"' .. ARGV[3] .. '","payload":' .. ARGV[4] .. '}')
 return seq
 `;

@@ -1,0 +1,202 @@
+/**
+ * npm run bench:chat [-- --json] [-- --clients N]
+ *
+ * What the runtime costs a chat, measured against the `paced` benchmark model (no compute)
+ * and against a bare Socket.IO server that only emits, with the same client harness in one run:
+ *   throughput  N clients each ask for a 128-token reply at pace 0: delivered tokens/s,
+ *               Troupe vs the bare server, and the ratio;
+ *   latency     N clients, each sends one message at a random moment in a 10 s window, replies
+ *               of 128 tokens at 20 ms a token: time to first token minus the pace (p50/95/99);
+ *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one.
+ * Prints progress on stderr and one JSON object on the last line.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Socket, io } from 'socket.io-client';
+import { makeRolesDir } from '../test/support/roles-fixture';
+import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
+
+const argValue = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const CLIENTS = argValue('--clients', 1000);
+const TOKENS = 128;
+const PACE_MS = 20;
+const WINDOW_MS = 10_000;
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+function pacedModel(root: string, name: string, paceMs: number): void {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(REPO_ROOT, 'models', 'tiny-decoder', 'tokenizer.json'), join(dir, 'tokenizer.json'));
+  const base = JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'paced', 'manifest.json'), 'utf8'));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...base, name, paceMs, rules: [] }));
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN);
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function connectAll(url: string, n: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < n; i += 100) {
+    const batch = Array.from({ length: Math.min(100, n - i) }, () => {
+      const socket = io(url, { transports: ['websocket'], reconnection: false, auth: { name: 'bench' } });
+      sockets.push(socket);
+      return new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+    });
+    await Promise.all(batch);
+  }
+  return sockets;
+}
+
+function closeAll(sockets: Socket[]): void {
+  for (const s of sockets) s.close();
+}
+
+interface TurnResult {
+  firstTokenMs?: number;
+  tokens: number;
+  ok: boolean;
+}
+
+/** Sends one message per socket (at `delays[i]` ms) and resolves when every turn ended. */
+function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], timeoutMs: number): Promise<{ results: TurnResult[]; wallMs: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const results: TurnResult[] = sockets.map(() => ({ tokens: 0, ok: false }));
+    let pending = sockets.length;
+    const finish = () => resolve({ results, wallMs: Date.now() - started });
+    const timer = setTimeout(finish, timeoutMs);
+    sockets.forEach((socket, i) => {
+      let sentAt = 0;
+      socket.on('reply.token', () => {
+        if (results[i].tokens++ === 0) results[i].firstTokenMs = Date.now() - sentAt;
+      });
+      socket.on('turn.end', (e: { reason: string }) => {
+        results[i].ok = e.reason === 'completed' && results[i].tokens === TOKENS;
+        if (--pending === 0) {
+          clearTimeout(timer);
+          finish();
+        }
+      });
+      setTimeout(() => {
+        sentAt = Date.now();
+        socket.emit('message.send', { sessionId: sessionIds[i], text: 'Tell me about the harbour.' }, (ack: { ok: boolean }) => {
+          if (!ack.ok) results[i].ok = false;
+        });
+      }, delays[i]);
+    });
+  });
+}
+
+async function openSessions(sockets: Socket[], role: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < sockets.length; i += 100) {
+    const batch = sockets.slice(i, i + 100).map((s) =>
+      s.timeout(30_000).emitWithAck('session.open', { roles: [role], policy: { turnPolicy: 'single' } }).then((ack: { ok: boolean; sessionId: string }) => {
+        if (!ack.ok) throw new Error(`session.open failed: ${JSON.stringify(ack)}`);
+        return ack.sessionId;
+      }),
+    );
+    ids.push(...(await Promise.all(batch)));
+  }
+  return ids;
+}
+
+async function startBare(paceMs: number): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bench', 'support', 'bare-socket-server.js')], {
+    env: { ...process.env, TOKENS: String(TOKENS), PACE_MS: String(paceMs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function main(): Promise<void> {
+  const models = mkdtempSync(join(tmpdir(), 'troupe-bench-models-'));
+  pacedModel(models, 'paced-0', 0);
+  pacedModel(models, 'paced-20', PACE_MS);
+  const roles = makeRolesDir({
+    'bench-fast.json': { id: 'bench-fast', name: 'Fast', persona: 'Talk.', model: 'paced-0', generation: { maxNewTokens: TOKENS } },
+    'bench-paced.json': { id: 'bench-paced', name: 'Paced', persona: 'Talk.', model: 'paced-20', generation: { maxNewTokens: TOKENS } },
+  });
+  const stack = await ServiceStack.start({
+    rolesDir: roles.dir,
+    modelsDir: models,
+    env: { session: { LOG_LEVEL: 'warn', RATE_LIMIT_MESSAGES_PER_MINUTE: '100000' }, 'role-context': { LOG_LEVEL: 'warn' }, inference: { LOG_LEVEL: 'warn' } },
+  });
+  const bare = await startBare(0);
+  try {
+    // Memory: idle connections.
+    const bareBefore = rssMb(bare.child.pid!);
+    let sockets = await connectAll(bare.url, CLIENTS);
+    await new Promise((r) => setTimeout(r, 1500));
+    const bareIdle = ((rssMb(bare.child.pid!) - bareBefore) * 1000) / CLIENTS;
+    closeAll(sockets);
+    const troupePid = stack.pid('session')!;
+    const troupeBefore = rssMb(troupePid);
+    sockets = await connectAll(stack.sessionUrl, CLIENTS);
+    await new Promise((r) => setTimeout(r, 1500));
+    const troupeIdle = ((rssMb(troupePid) - troupeBefore) * 1000) / CLIENTS;
+    log(`idle RSS per 1000 clients: bare ${round(bareIdle)} MB, troupe ${round(troupeIdle)} MB`);
+
+    // Throughput at pace 0: Troupe (sockets are connected) then the bare server.
+    const sessions = await openSessions(sockets, 'bench-fast');
+    const troupe = await runTurns(sockets, sessions, sockets.map(() => 0), 300_000);
+    const troupeTokens = troupe.results.reduce((n, r) => n + r.tokens, 0);
+    const troupeTps = troupeTokens / (troupe.wallMs / 1000);
+    const throughputErrors = troupe.results.filter((r) => !r.ok).length;
+    log(`troupe: ${troupeTokens} tokens in ${troupe.wallMs} ms = ${Math.round(troupeTps)} tokens/s (${throughputErrors} errors)`);
+    closeAll(sockets);
+
+    const bareSockets = await connectAll(bare.url, CLIENTS);
+    const ceiling = await runTurns(bareSockets, bareSockets.map((_, i) => `s${i}`), bareSockets.map(() => 0), 300_000);
+    const ceilingTokens = ceiling.results.reduce((n, r) => n + r.tokens, 0);
+    const ceilingTps = ceilingTokens / (ceiling.wallMs / 1000);
+    log(`bare:   ${ceilingTokens} tokens in ${ceiling.wallMs} ms = ${Math.round(ceilingTps)} tokens/s`);
+    closeAll(bareSockets);
+
+    // Latency at 20 ms a token, messages spread over a 10 s window.
+    const latencySockets = await connectAll(stack.sessionUrl, CLIENTS);
+    const latencySessions = await openSessions(latencySockets, 'bench-paced');
+    const latency = await runTurns(latencySockets, latencySessions, latencySockets.map(() => Math.random() * WINDOW_MS), WINDOW_MS + 120_000);
+    const overheads = latency.results.filter((r) => r.firstTokenMs !== undefined).map((r) => r.firstTokenMs! - PACE_MS).sort((a, b) => a - b);
+    const latencyErrors = latency.results.filter((r) => !r.ok).length;
+    log(`ttft overhead p50 ${percentile(overheads, 0.5)} ms, p95 ${percentile(overheads, 0.95)} ms, p99 ${percentile(overheads, 0.99)} ms, ${latencyErrors} errors`);
+    closeAll(latencySockets);
+
+    const result = {
+      clients: CLIENTS,
+      ceiling_tokens_per_s: Math.round(ceilingTps),
+      troupe_tokens_per_s: Math.round(troupeTps),
+      throughput_ratio: round(troupeTps / ceilingTps, 3),
+      ttft_overhead_p50_ms: percentile(overheads, 0.5),
+      ttft_overhead_p95_ms: percentile(overheads, 0.95),
+      ttft_overhead_p99_ms: percentile(overheads, 0.99),
+      errors: throughputErrors + latencyErrors,
+      rss_mb_per_1000_idle: { bare: round(bareIdle), troupe: round(troupeIdle) },
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    bare.child.kill('SIGTERM');
+    await stack.stop();
+    roles.remove();
+    rmSync(models, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
