@@ -1,4 +1,4 @@
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { BaseServiceConfig } from '@troupe/config';
 
 export class InferenceConfig extends BaseServiceConfig {
@@ -81,4 +81,14 @@ export class InferenceConfig extends BaseServiceConfig {
   @IsString()
   @Matches(/^[a-z0-9_]+(,[a-z0-9_]+)*$/)
   INFERENCE_EXECUTION_PROVIDERS = 'cpu';
+
+  /** Consume the `inference-jobs` BullMQ queue (bulk generations). */
+  @IsBoolean()
+  INFERENCE_JOBS_ENABLED = true;
+
+  /** Jobs in progress at once (they join the running batch at bulk priority). */
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  INFERENCE_JOBS_CONCURRENCY = 16;
 }
