@@ -33,6 +33,7 @@ describe('inference-jobs queue', () => {
   });
 
   const payload = (over: Partial<GenerateJobPayload> = {}): GenerateJobPayload => ({
+    model: 'tiny-decoder',
     messages: [{ role: 'user', content: 'Write a line for the chorus.' }],
     params: { maxNewTokens: 12, temperature: 0.8, seed: 11 },
     ...over,

@@ -20,7 +20,7 @@ export class InferenceConfig extends BaseServiceConfig {
   /** Model used when a request names none. */
   @IsString()
   @MinLength(1)
-  DEFAULT_MODEL = 'tiny-decoder';
+  DEFAULT_MODEL = 'troupe-chat';
 
   /** Embedding model used when an Embed request names none. */
   @IsString()
@@ -91,4 +91,10 @@ export class InferenceConfig extends BaseServiceConfig {
   @Min(1)
   @Max(1024)
   INFERENCE_JOBS_CONCURRENCY = 16;
+
+  /** Pause after each decode step (ms). Keep 0; end-to-end tests set it so replies last long enough to cancel. */
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  INFERENCE_STEP_DELAY_MS = 0;
 }
