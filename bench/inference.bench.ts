@@ -117,7 +117,7 @@ async function main(): Promise<void> {
 
   const stack = await ServiceStack.start({
     services: ['inference'],
-    env: { inference: { LOG_LEVEL: 'warn', INFERENCE_MAX_BATCH_SIZE: '64' } },
+    env: { inference: { LOG_LEVEL: 'warn', INFERENCE_MAX_BATCH_SIZE: '64', INFERENCE_STEP_DELAY_MS: '0' } },
   });
   const grpc = new GrpcClient(INFERENCE_CONTRACT, stack.grpcAddress('inference'), 120_000);
   const results: { n: number; svc: Awaited<ReturnType<typeof serviceRun>>; eld: number; sequential: number }[] = [];

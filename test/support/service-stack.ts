@@ -114,6 +114,9 @@ export class ServiceStack {
       ROLE_CONTEXT_ADDRESS: `127.0.0.1:${p.roleContextGrpc}`,
       TOOL_PLUGIN_ADDRESS: `127.0.0.1:${p.toolPluginGrpc}`,
       INFERENCE_ADDRESS: `127.0.0.1:${p.inferenceGrpc}`,
+      // Paces decoding so a reply lasts long enough to be cancelled or cut by SIGTERM mid-stream
+      // (unpaced, the test models write 200 tokens in well under 100 ms).
+      INFERENCE_STEP_DELAY_MS: '2',
       ...(this.options.env?.[service] ?? {}),
     };
   }

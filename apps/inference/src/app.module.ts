@@ -3,13 +3,14 @@ import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
 import { Logger } from '@troupe/logging';
 import { GenerationModule } from './generation/generation.module';
 import { InferenceConfig } from './inference.config';
+import { InferenceJobsModule } from './jobs/inference-jobs.module';
 
 @Module({})
 export class AppModule {
   static register(config: InferenceConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('inference', config, logger), GenerationModule],
+      imports: [...coreModules('inference', config, logger), GenerationModule, InferenceJobsModule],
       providers: [...grpcServerProviders],
     };
   }

@@ -1,4 +1,4 @@
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { BaseServiceConfig } from '@troupe/config';
 
 export class InferenceConfig extends BaseServiceConfig {
@@ -20,7 +20,7 @@ export class InferenceConfig extends BaseServiceConfig {
   /** Model used when a request names none. */
   @IsString()
   @MinLength(1)
-  DEFAULT_MODEL = 'tiny-decoder';
+  DEFAULT_MODEL = 'troupe-chat';
 
   /** Embedding model used when an Embed request names none. */
   @IsString()
@@ -81,4 +81,20 @@ export class InferenceConfig extends BaseServiceConfig {
   @IsString()
   @Matches(/^[a-z0-9_]+(,[a-z0-9_]+)*$/)
   INFERENCE_EXECUTION_PROVIDERS = 'cpu';
+
+  /** Consume the `inference-jobs` BullMQ queue (bulk generations). */
+  @IsBoolean()
+  INFERENCE_JOBS_ENABLED = true;
+
+  /** Jobs in progress at once (they join the running batch at bulk priority). */
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  INFERENCE_JOBS_CONCURRENCY = 16;
+
+  /** Pause after each decode step (ms). Keep 0; end-to-end tests set it so replies last long enough to cancel. */
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  INFERENCE_STEP_DELAY_MS = 0;
 }

@@ -9,5 +9,6 @@ import { GenerationService } from './generation.service';
   imports: [ModelsModule, InferenceMetricsModule, EmbeddingsModule],
   controllers: [GenerationController],
   providers: [GenerationService],
+  exports: [GenerationService],
 })
 export class GenerationModule {}

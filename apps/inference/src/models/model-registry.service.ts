@@ -209,6 +209,7 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
         kvCacheBytes: this.config.INFERENCE_KV_CACHE_BYTES,
         maxWaiting: this.config.INFERENCE_MAX_QUEUE,
         maxPrefillTokensPerStep: this.config.INFERENCE_MAX_PREFILL_TOKENS,
+        stepDelayMs: this.config.INFERENCE_STEP_DELAY_MS,
       },
     };
     const results = await Promise.allSettled(Array.from({ length: this.config.INFERENCE_INSTANCES }, () => loader(dir, options)));

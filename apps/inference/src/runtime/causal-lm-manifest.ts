@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { ManifestError, isObj, manifestFields, readManifestJson } from './manifest-fields';
 
 export { MANIFEST_FILE } from './manifest-fields';

@@ -169,7 +169,7 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     const other = await GenerationWorkerClient.start(modelDir);
     const it = other.generate(req({ maxNewTokens: 200 }))[Symbol.asyncIterator]();
     await it.next();
-    await (other as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    (other as unknown as { worker: { postMessage(m: unknown): void } }).worker.postMessage({ type: 'crash' });
     await expect((async () => { for (;;) if ((await it.next()).done) return; })()).rejects.toThrow(/exited unexpectedly/);
     await expect(collect(other.generate(req()))).rejects.toThrow(/exited unexpectedly/);
     await other.close();

@@ -19,7 +19,13 @@ export interface GenerationWorkerData {
 export type ToWorker =
   | { type: 'generate'; key: number; request: GenerateRequest }
   | { type: 'cancel'; key: number }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /**
+   * Fault injection: the worker exits with code 1 at the next step boundary, the way a crash
+   * ends it. Never mid-run: onnxruntime-node aborts the whole process when a worker thread
+   * dies while a run is in flight, so tests must not use worker.terminate() for this.
+   */
+  | { type: 'crash' };
 
 /** Events of one decode step travel in one message (a message per token would cost more). */
 export type FromWorker =

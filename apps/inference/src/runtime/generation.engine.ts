@@ -28,13 +28,17 @@ interface Sequence extends SchedulerItem {
 /** `key` is the submitter's handle for the request (unique among live requests). */
 export type EmitFn = (key: number, event: GenerationEvent) => void;
 
-export type EngineLimits = SchedulerLimits;
+export type EngineLimits = SchedulerLimits & {
+  /** Pause after each step (ms). 0 in production; end-to-end tests pace replies with it. */
+  stepDelayMs: number;
+};
 
 export const DEFAULT_ENGINE_LIMITS: Omit<EngineLimits, 'kvBytesPerToken'> = {
   maxBatchSize: 64,
   kvCacheBytes: 256 * 1024 * 1024,
   maxWaiting: 1024,
   maxPrefillTokensPerStep: 2048,
+  stepDelayMs: 0,
 };
 
 /**
@@ -51,6 +55,7 @@ export class GenerationEngine {
   private stopped = false;
   private lastBatchSize = 0;
   private steps = 0;
+  private readonly stepDelayMs: number;
 
   constructor(
     private readonly session: CausalLmSession,
@@ -61,7 +66,9 @@ export class GenerationEngine {
     private readonly onStep: (stats: EngineStats) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
-    this.scheduler = new BatchScheduler<Sequence>({ ...DEFAULT_ENGINE_LIMITS, ...limits, kvBytesPerToken: session.kvBytesPerToken });
+    const { stepDelayMs, ...schedulerLimits } = { ...DEFAULT_ENGINE_LIMITS, ...limits };
+    this.stepDelayMs = stepDelayMs;
+    this.scheduler = new BatchScheduler<Sequence>({ ...schedulerLimits, kvBytesPerToken: session.kvBytesPerToken });
   }
 
   submit(key: number, req: GenerateRequest): void {
@@ -173,7 +180,7 @@ export class GenerationEngine {
       while (this.scheduler.running.length > 0 || this.scheduler.waitingCount > 0) {
         await this.step();
         this.onStep(this.stats());
-        await tick();
+        await (this.stepDelayMs > 0 ? sleep(this.stepDelayMs) : tick());
       }
     } finally {
       this.looping = false;
@@ -280,3 +287,4 @@ function done(finishReason: FinishReason, promptTokens: number, completionTokens
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

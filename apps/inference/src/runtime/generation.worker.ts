@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     }
   };
 
+  let exitRequested = false;
   let session: CausalLmSession;
   let engine: GenerationEngine;
   try {
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
         stats = s;
         if (s.batchSize > 0) batchSizes.push(s.batchSize);
         if (s.running === 0 && s.waiting === 0) queueFlush();
+        // Between steps no run is in flight: the one safe moment to die.
+        if (exitRequested) process.exit(1);
       },
     );
   } catch (err) {
@@ -65,6 +68,10 @@ async function main(): Promise<void> {
   const handlers: { [T in ToWorker['type']]: (msg: Extract<ToWorker, { type: T }>) => void } = {
     generate: (msg) => engine.submit(msg.key, msg.request),
     cancel: (msg) => engine.cancel(msg.key),
+    crash: () => {
+      exitRequested = true;
+      if (engine.activeCount === 0) process.exit(1);
+    },
     shutdown: () =>
       void engine
         .shutdown()
