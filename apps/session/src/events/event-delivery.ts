@@ -28,6 +28,8 @@ interface Membership {
   queue: Promise<void>;
   /** Over its backlog bound: live events are skipped and read back from the log once it drains. */
   lagging: boolean;
+  /** Steps queued and not finished; with none, an in-order live event is sent at once. */
+  pending: number;
 }
 
 const REPLAY_PAGE = 500;
@@ -62,7 +64,7 @@ export class EventDelivery {
       this.members.set(sessionId, sessionMembers);
     }
     if (sessionMembers.has(target.id)) return;
-    const membership: Membership = { target, sessionId, cursor: fromSeq, queue: Promise.resolve(), lagging: false };
+    const membership: Membership = { target, sessionId, cursor: fromSeq, queue: Promise.resolve(), lagging: false, pending: 0 };
     sessionMembers.set(target.id, membership);
     if (first) await this.source.subscribe(sessionId, (event) => this.onLive(sessionId, event));
     // Subscribed before reading the log: whatever is appended from now on is either in the
@@ -91,6 +93,11 @@ export class EventDelivery {
   private onLive(sessionId: string, event: LoggedEvent): void {
     for (const membership of this.members.get(sessionId)?.values() ?? []) {
       if (membership.lagging) continue;
+      // Fast path (almost every token): nothing queued for this client and the event is next.
+      if (membership.pending === 0 && event.seq === membership.cursor + 1) {
+        this.send(membership, event);
+        continue;
+      }
       this.enqueue(membership, async () => {
         if (membership.lagging || event.seq <= membership.cursor) return;
         if (event.seq > membership.cursor + 1) await this.catchUp(membership, event.seq - 1);
@@ -143,6 +150,12 @@ export class EventDelivery {
   }
 
   private enqueue(membership: Membership, step: () => Promise<void>): void {
-    membership.queue = membership.queue.then(step).catch(this.onError);
+    membership.pending++;
+    membership.queue = membership.queue
+      .then(step)
+      .catch(this.onError)
+      .finally(() => {
+        membership.pending--;
+      });
   }
 }
