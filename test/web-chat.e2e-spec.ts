@@ -55,5 +55,14 @@ run('the web chat page in headless Chromium', () => {
     await page.waitForFunction((seq) => document.body.dataset.lastSeq === seq, lastSeq);
     expect(await page.$$eval('.msg', (els) => els.map((e) => e.textContent))).toEqual(before);
     await page.screenshot({ path: join(REPO_ROOT, 'test', 'artifacts', 'web-chat-after-reload.png') });
+
+    // Someone else picks the same session by its id and sees the whole conversation.
+    const sessionId = await page.evaluate(() => document.body.dataset.session!);
+    const other = await browser.newPage();
+    await other.goto(stack.sessionUrl);
+    await other.fill('#joinId', sessionId);
+    await other.click('#join');
+    await other.waitForFunction((seq) => document.body.dataset.lastSeq === seq, lastSeq);
+    expect(await other.$$eval('.msg', (els) => els.map((e) => e.textContent))).toEqual(before);
   });
 });

@@ -29,7 +29,8 @@ export const CHAT_PAGE_HTML = `<!doctype html>
 <body>
 <h1>Troupe chat</h1>
 <div id="roles">Loading roles…</div>
-<p><button id="open">Open session</button> <button id="leave" hidden>New session</button> <span id="status"></span></p>
+<p><button id="open">Open session</button> or <input id="joinId" type="text" placeholder="session id" size="38"> <button id="join">Join</button>
+<button id="leave" hidden>New session</button> <span id="status"></span></p>
 <div id="log" aria-live="polite"></div>
 <form id="send"><input id="text" type="text" placeholder="Say something" autocomplete="off" disabled>
 <button id="sendButton" disabled>Send</button><button type="button" id="cancel" disabled>Stop</button></form>
@@ -58,7 +59,7 @@ export const CHAT_PAGE_HTML = `<!doctype html>
   function ready(ack) {
     sessionId = ack.sessionId;
     sessionStorage.setItem('troupe.sessionId', sessionId);
-    status.textContent = 'Session with ' + ack.roles.map(r => r.name).join(', ');
+    status.textContent = 'Session ' + sessionId + ' with ' + ack.roles.map(r => r.name).join(', ');
     document.body.dataset.session = sessionId;
     for (const id of ['text', 'sendButton', 'cancel']) document.getElementById(id).disabled = false;
     document.getElementById('leave').hidden = false;
@@ -95,6 +96,12 @@ export const CHAT_PAGE_HTML = `<!doctype html>
     const roles = [...document.querySelectorAll('#roles input:checked')].map(i => i.value);
     log.textContent = ''; lastSeq = 0;
     socket.emit('session.open', { roles }, (ack) => ack.ok ? ready(ack) : (status.textContent = ack.error.message));
+  };
+  document.getElementById('join').onclick = () => {
+    const id = document.getElementById('joinId').value.trim();
+    if (!id) return;
+    log.textContent = ''; lastSeq = 0; sessionId = id;
+    join();
   };
   document.getElementById('leave').onclick = () => {
     sessionStorage.removeItem('troupe.sessionId');
