@@ -74,6 +74,25 @@ describe('auth and limits', () => {
     await expect(ada.waitFor('message.user', (m: { turnId: string }) => m.turnId === ack.turnId)).resolves.toMatchObject({ author: 'Bob' });
   });
 
+  it('tells an invited person, on another session instance, through the Socket.IO Redis adapter', async () => {
+    const second = await stack.addSessionInstance();
+    try {
+      const ada = await connectAs('user-ada2', 'Ada');
+      const eve = await ChatClient.connect(second.url, { token: await token('user-eve', { name: 'Eve' }) });
+      clients.push(eve);
+      const { sessionId } = await ada.request('session.open', { roles: ['narrator'] });
+      await ada.request('session.invite', { sessionId, userId: 'user-eve' });
+      await expect(eve.waitFor('session.invited', () => true, 10_000)).resolves.toEqual({
+        sessionId,
+        by: 'Ada',
+        roles: [expect.objectContaining({ id: 'narrator' })],
+      });
+      await expect(eve.request('session.join', { sessionId })).resolves.toMatchObject({ ok: true });
+    } finally {
+      await second.terminate();
+    }
+  });
+
   it('limits messages per person per minute with a clear error', async () => {
     const cy = await connectAs('user-cy', 'Cy');
     const { sessionId } = await cy.request('session.open', { roles: ['narrator'] });

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { bootstrapService, loadConfigOrExit, serviceLogger } from '@troupe/bootstrap';
+import { REDIS } from '@troupe/redis';
 import { AppModule } from './app.module';
 import { ChatIoAdapter } from './chat/chat-io.adapter';
 import { SessionConfig } from './session.config';
@@ -14,7 +15,9 @@ bootstrapService({
   module: AppModule.register(config, logger),
   httpPort: config.SESSION_HTTP_PORT,
   configure: (app) => {
-    app.useWebSocketAdapter(new ChatIoAdapter(app, { maxEventBytes: config.MAX_EVENT_BYTES, corsOrigin: config.CHAT_CORS_ORIGIN }));
+    app.useWebSocketAdapter(
+      new ChatIoAdapter(app, { maxEventBytes: config.MAX_EVENT_BYTES, corsOrigin: config.CHAT_CORS_ORIGIN, redis: app.get(REDIS) }),
+    );
     app.enableCors({ origin: config.CHAT_CORS_ORIGIN === '*' ? true : config.CHAT_CORS_ORIGIN });
   },
 }).catch((e) => {

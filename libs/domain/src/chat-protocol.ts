@@ -235,6 +235,8 @@ export interface ServerToClientEvents {
   'approval.request': (event: ApprovalRequestEvent) => void;
   'approval.decision': (event: ApprovalDecisionEvent) => void;
   'chat.error': (error: ChatError & Partial<Sequenced>) => void;
+  /** To the invited person, on whichever instance they are connected. */
+  'session.invited': (event: { sessionId: string; by: string; roles: RoleSummary[] }) => void;
 }
 
 /** An event's payload as the director publishes it (the log assigns `seq`). */

@@ -2,10 +2,12 @@ import { Inject } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
+  OnGatewayConnection,
   OnGatewayDisconnect,
   OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
+  WebSocketServer,
 } from '@nestjs/websockets';
 import { Ack, ClientToServerEvents, ServerToClientEvents, SessionInfo } from '@troupe/domain';
 import { GrpcCallError } from '@troupe/grpc';
@@ -33,7 +35,10 @@ type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 
 /** The chat protocol (docs/chat-protocol.md): validates each event and hands it to a service. */
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  @WebSocketServer()
+  private readonly server!: Server;
+
   private readonly eventCounter;
 
   constructor(
@@ -68,6 +73,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
           next(error);
         });
     });
+  }
+
+  /** Each person has a room of their own, reachable from every instance (invitations). */
+  async handleConnection(socket: ChatSocket): Promise<void> {
+    await socket.join(userRoom(socket.data.principal.userId));
   }
 
   handleDisconnect(socket: ChatSocket): void {
@@ -130,6 +140,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     return this.handle(socket, 'session.invite', async () => {
       const { sessionId, userId } = validateChatPayload(SessionInviteDto, payload, this.config.MAX_EVENT_BYTES);
       await this.sessions.invite(sessionId, socket.data.principal, userId);
+      const session = await this.sessions.get(sessionId);
+      this.server.to(userRoom(userId)).emit('session.invited', { sessionId, by: socket.data.principal.name, roles: session.roles });
       return { invited: userId };
     });
   }
@@ -169,6 +181,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     }
   }
 }
+
+const userRoom = (userId: string) => `user:${userId}`;
 
 function info(session: ChatSession, lastSeq: number): SessionInfo {
   return { sessionId: session.id, roles: session.roles, policy: session.policy, lastSeq };
