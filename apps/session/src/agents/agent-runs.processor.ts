@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AgentQueueName, AgentRunPayload, AgentRunResult, AgentWebhookPayload } from '@troupe/domain';
+import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { Job, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import { AgentQueues } from './agent-queues';
@@ -90,10 +91,14 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
       const childResults = before?.status === 'waiting-children' ? await this.childResults(job) : undefined;
       const attempt = await this.store.startAttempt(runId, before?.sessionId ?? '');
       await job.updateProgress({ stage: childResults ? 'after-children' : 'started', attempt });
-      const { result, delegations, outcome } = await this.runner.run(
-        { runId, payload, sessionId: before?.sessionId, childResults, onSession: (sessionId) => this.store.update(runId, { sessionId }) },
-        abort.signal,
-      );
+      const { result, delegations, outcome } = await this.runner
+        .run({ runId, payload, sessionId: before?.sessionId, childResults, onSession: (sessionId) => this.store.update(runId, { sessionId }) }, abort.signal)
+        .catch((e: unknown) => {
+          // An unknown role or session will not appear by retrying.
+          if (e instanceof GrpcCallError && e.code === GrpcStatus.NOT_FOUND) throw new UnrecoverableError(`NOT_FOUND: ${e.message}`);
+          if (e instanceof Error && e.name === 'ChatException') throw new UnrecoverableError(`${(e as Error & { code: string }).code}: ${e.message}`);
+          throw e;
+        });
       if (abort.signal.aborted) {
         throw new UnrecoverableError(abort.signal.reason === 'deadline' ? 'DEADLINE_EXCEEDED: the run\'s deadline passed' : 'CANCELLED: the run was cancelled');
       }
