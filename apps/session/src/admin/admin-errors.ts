@@ -49,7 +49,7 @@ export function toAdminError(e: unknown): AdminErrorBody {
   }
   if (e instanceof GrpcCallError) {
     const [statusCode, code] = GRPC_STATUS[e.code] ?? [502, 'UPSTREAM_ERROR'];
-    return { statusCode, code, message: e.message, fields: [] };
+    return { statusCode, code, message: e.details, fields: [] };
   }
   return { statusCode: 500, code: 'INTERNAL', message: 'internal error', fields: [] };
 }

@@ -137,6 +137,9 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
         await this.store.update(job.id!, { status: 'queued', error: err.message });
         return;
       }
+      // A payload refused by validation never got a record: give it one, so the failure shows.
+      const data = (job.data ?? {}) as Record<string, unknown>;
+      await this.store.create({ runId: job.id!, role: String(data.role ?? ''), task: String(data.task ?? ''), sessionId: '', parentRunId: '', idempotencyKey: '' });
       const cancelled = err.message.startsWith('CANCELLED');
       if (await this.store.finish(job.id!, cancelled ? 'cancelled' : 'failed', err.message)) await this.announcer.announce(job.id!, job.data as AgentRunPayload);
     } catch (e) {
