@@ -121,4 +121,36 @@ describe('agent runs survive a worker that dies mid-run', () => {
       await second.terminate();
     }
   });
+  it('on SIGTERM a worker stops taking runs and finishes the one in hand', async () => {
+    const worker = await stack.addSessionInstance({ ...WORKER_ENV, SHUTDOWN_TIMEOUT_MS: '20000' });
+    stack.signal('inference', 'SIGSTOP');
+    let exit: Promise<number | null> | undefined;
+    try {
+      const inHand = await queue.add('agent.run', { role: 'long-talker', task: 'Keep going.' }, { jobId: 'graceful-in-hand' });
+      const sessionId = await until(async () => {
+        const run = await redis.hgetall(`agent-run:${inHand.id}`);
+        return run.status === 'active' && run.sessionId ? run.sessionId : undefined;
+      }, 'the run in hand to start');
+      await until(async () => ((await redis.xlen(`session:${sessionId}:events`)) > 0 ? true : undefined), 'its reply.start');
+      exit = worker.terminate();
+      // Stopping: a run enqueued now is left for another worker.
+      await until(async () => (worker.output.some((l) => l.includes('shutting down')) ? true : undefined), 'the worker to start shutting down');
+      const later = await queue.add('agent.run', { role: 'long-talker', task: 'Later.' }, { jobId: 'graceful-later' });
+      await new Promise((r) => setTimeout(r, 1000));
+      stack.signal('inference', 'SIGCONT');
+      expect(await exit).toBe(0);
+      const run = await redis.hgetall(`agent-run:${inHand.id}`);
+      expect(run).toMatchObject({ status: 'completed', attempts: '1' });
+      expect(await later.getState()).toBe('waiting');
+    } finally {
+      stack.signal('inference', 'SIGCONT');
+      await (exit ?? worker.terminate());
+    }
+    const next = await stack.addSessionInstance(WORKER_ENV);
+    try {
+      await until(async () => ((await redis.hget('agent-run:graceful-later', 'status')) === 'completed' ? true : undefined), 'the later run on the next worker');
+    } finally {
+      await next.terminate();
+    }
+  });
 });
