@@ -62,10 +62,10 @@ describe('admin API', () => {
     expect(forbidden).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
 
     const operator = { authorization: `Bearer ${await jwt('olga', ['operator'])}` };
-    expect((await call('GET', '/admin/queues', undefined, operator)).status).toBe(200);
+    expect((await call('GET', '/admin/queues/counts', undefined, operator)).status).toBe(200);
     expect((await call('GET', '/admin/audit', undefined, operator)).status).toBe(403);
     const nobody = { authorization: `Bearer ${await jwt('nina', [])}` };
-    expect((await call('GET', '/admin/queues', undefined, nobody)).status).toBe(403);
+    expect((await call('GET', '/admin/queues/counts', undefined, nobody)).status).toBe(403);
   });
 
   it('validates bodies and queries with one error format naming the fields', async () => {
@@ -186,14 +186,25 @@ describe('admin API', () => {
   });
 
   it('serves queue counts, models, tools, cache stats and the OpenAPI document', async () => {
-    const queues = await call('GET', '/admin/queues');
+    const queues = await call('GET', '/admin/queues/counts');
     expect(queues.body['agent-runs']).toMatchObject({ completed: expect.any(Number), failed: expect.any(Number) });
     expect((await call('GET', '/admin/models')).body.models.map((m: { name: string }) => m.name)).toContain('tiny-decoder');
     expect((await call('GET', '/admin/tools?role=helper')).body.tools.map((t: { name: string }) => t.name)).toContain('calculator');
     expect((await call('GET', '/admin/cache-stats')).body.classes.length).toBeGreaterThan(0);
     const doc = await call('GET', '/docs-json', undefined, {});
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/admin/agent-runs', '/admin/roles/{id}/diff', '/admin/queues']));
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/admin/agent-runs', '/admin/roles/{id}/diff', '/admin/queues/counts']));
     expect(doc.body.components.schemas.EnqueueRunDto.properties.role).toBeDefined();
     expect((await fetch(`${stack.sessionUrl}/docs`)).status).toBe(200);
+  });
+
+  it('serves Bull Board at /admin/queues behind the same auth', async () => {
+    expect((await fetch(`${stack.sessionUrl}/admin/queues`)).status).toBe(401);
+    const page = await fetch(`${stack.sessionUrl}/admin/queues`, { headers: { 'x-api-key': VIEWER_KEY } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+    const api = await call('GET', '/admin/queues/api/queues', undefined, { 'x-api-key': VIEWER_KEY });
+    expect(api.body.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['agent-runs', 'agent-webhooks']));
+    const act = await call('PUT', '/admin/queues/api/queues/agent-runs/pause', undefined, { 'x-api-key': VIEWER_KEY });
+    expect(act).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
   });
 });

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { bootstrapService, loadConfigOrExit, serviceLogger } from '@troupe/bootstrap';
 import { setupOpenApi } from './admin/openapi';
+import { setupQueueBoard } from './admin/queue-board';
 import { AppModule } from './app.module';
 import { ChatIoAdapter } from './chat/chat-io.adapter';
 import { SessionConfig } from './session.config';
@@ -18,6 +19,7 @@ bootstrapService({
     app.useWebSocketAdapter(new ChatIoAdapter(app, { maxEventBytes: config.MAX_EVENT_BYTES, corsOrigin: config.CHAT_CORS_ORIGIN }));
     app.enableCors({ origin: config.CHAT_CORS_ORIGIN === '*' ? true : config.CHAT_CORS_ORIGIN });
     setupOpenApi(app);
+    setupQueueBoard(app);
   },
 }).catch((e) => {
   logger.fatal({ err: e }, 'session failed to start');

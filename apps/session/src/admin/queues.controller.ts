@@ -3,12 +3,12 @@ import { AgentRunsService } from '../agents/agent-runs.service';
 import { AdminController } from './admin-controller.decorator';
 import { RequireRole } from './admin-roles';
 
-/** The queue overview (job counts per state); failed jobs and their retry live under agent-runs/dead-letters. */
+/** Job counts per state, as JSON (the Bull Board UI is at /admin/queues; dead letters under agent-runs). */
 @AdminController('queues', 'queues')
 export class QueuesController {
   constructor(private readonly runs: AgentRunsService) {}
 
-  @Get()
+  @Get('counts')
   @RequireRole('viewer')
   counts() {
     return this.runs.counts();
