@@ -125,11 +125,13 @@ export class ServiceStack {
    * Starts one more `session` process against the same Redis prefix and peers (another
    * instance behind a balancer); returns its URL and a way to stop it.
    */
-  async addSessionInstance(): Promise<{ url: string; output: string[]; terminate(): Promise<number | null> }> {
+  async addSessionInstance(
+    env: Record<string, string> = {},
+  ): Promise<{ url: string; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
     const httpPort = await freePort();
     const child = spawn(process.execPath, [mainOf('session')], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env('session'), SESSION_HTTP_PORT: String(httpPort) },
+      env: { PATH: process.env.PATH ?? '', ...this.env('session'), ...env, SESSION_HTTP_PORT: String(httpPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];
@@ -153,6 +155,11 @@ export class ServiceStack {
         if (child.exitCode === null) child.kill('SIGTERM');
         return exit;
       },
+      /** SIGKILL: the process dies at once, as on a crash (nothing of it runs to the end). */
+      kill: async () => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        return exit;
+      },
     };
   }
 
@@ -172,6 +179,11 @@ export class ServiceStack {
     if (!running || running.child.exitCode !== null) return;
     running.child.kill('SIGKILL');
     await running.exit;
+  }
+
+  /** Sends a signal to one service's process (e.g. SIGSTOP / SIGCONT to freeze it mid-call). */
+  signal(service: ServiceName, signal: NodeJS.Signals): void {
+    this.running.get(service)?.child.kill(signal);
   }
 
   /** Sends SIGTERM and resolves with the exit code. */

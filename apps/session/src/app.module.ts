@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { coreModules } from '@troupe/bootstrap';
 import { Logger } from '@troupe/logging';
+import { AdminModule } from './admin/admin.module';
+import { AgentsModule } from './agents/agents.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { PeersModule } from './peers/peers.module';
@@ -13,7 +15,7 @@ export class AppModule {
   static register(config: SessionConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('session', config, logger), PeersModule, AuthModule, EventsModule, ChatModule, WebModule],
+      imports: [...coreModules('session', config, logger), PeersModule, AuthModule, EventsModule, ChatModule, WebModule, AgentsModule, AdminModule],
     };
   }
 }

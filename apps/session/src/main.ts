@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { bootstrapService, loadConfigOrExit, serviceLogger } from '@troupe/bootstrap';
 import { REDIS } from '@troupe/redis';
+import { setupOpenApi } from './admin/openapi';
+import { setupQueueBoard } from './admin/queue-board';
 import { AppModule } from './app.module';
 import { ChatIoAdapter } from './chat/chat-io.adapter';
 import { SessionConfig } from './session.config';
@@ -19,6 +21,8 @@ bootstrapService({
       new ChatIoAdapter(app, { maxEventBytes: config.MAX_EVENT_BYTES, corsOrigin: config.CHAT_CORS_ORIGIN, redis: app.get(REDIS) }),
     );
     app.enableCors({ origin: config.CHAT_CORS_ORIGIN === '*' ? true : config.CHAT_CORS_ORIGIN });
+    setupOpenApi(app);
+    setupQueueBoard(app);
   },
 }).catch((e) => {
   logger.fatal({ err: e }, 'session failed to start');

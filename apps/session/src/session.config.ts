@@ -125,4 +125,56 @@ export class SessionConfig extends BaseServiceConfig {
   @IsString()
   @MinLength(1)
   CHAT_CORS_ORIGIN = '*';
+
+  /** Agent runs this instance works on at once; 0 makes it a producer only (admin API, schedules). */
+  @IsInt()
+  @Min(0)
+  @Max(1024)
+  AGENT_WORKER_CONCURRENCY = 8;
+
+  /** How long a worker holds a run without renewing its lock; a dead worker's run is taken up again after this. */
+  @IsInt()
+  @Min(500)
+  @Max(3_600_000)
+  AGENT_LOCK_MS = 30_000;
+
+  /** How often workers look for runs whose worker died (stalled jobs). */
+  @IsInt()
+  @Min(500)
+  @Max(3_600_000)
+  AGENT_STALLED_INTERVAL_MS = 15_000;
+
+  /** Times a run may stall (its worker died) before it counts as failed. */
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  AGENT_MAX_STALLED = 2;
+
+  /** Attempts of a run whose job does not say (exponential backoff between them). */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  AGENT_DEFAULT_ATTEMPTS = 3;
+
+  /** Seconds run records, results and idempotency keys are kept. */
+  @IsInt()
+  @Min(60)
+  AGENT_RUN_RETENTION_SECONDS = 7 * 24 * 3600;
+
+  /** HMAC-SHA256 key signing webhook POSTs (X-Troupe-Signature); empty: webhooks are sent unsigned. */
+  @IsString()
+  @MaxLength(500)
+  AGENT_WEBHOOK_SECRET = '';
+
+  /** Attempts of one webhook POST (exponential backoff from 1 s). */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  AGENT_WEBHOOK_ATTEMPTS = 5;
+
+  /** Admin API keys: comma-separated `name:role:key` (role admin, operator or viewer; key at least 24 characters). */
+  @Matches(/^$|^[\w.-]+:(admin|operator|viewer):[^,:\s]{24,}(,[\w.-]+:(admin|operator|viewer):[^,:\s]{24,})*$/, {
+    message: 'ADMIN_API_KEYS must be comma-separated name:role:key entries (role admin|operator|viewer, key of 24+ characters)',
+  })
+  ADMIN_API_KEYS = '';
 }

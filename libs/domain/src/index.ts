@@ -1,1 +1,2 @@
 export * from './chat-protocol';
+export * from './agent-jobs';

@@ -1,0 +1,104 @@
+import { AgentRunPayload, AgentRunResult, RoleSummary, SessionPolicy } from '@troupe/domain';
+import { Director, DirectorPorts, Turn, TurnOutcome } from '../director/director';
+import { DEFAULT_SESSION_POLICY } from '../director/session-policy';
+
+/** A `delegate` tool call the director made during a run: a child run to start. */
+export interface Delegation {
+  runId: string;
+  role: string;
+  task: string;
+}
+
+export interface AgentRunnerPorts {
+  /** The role's summary (id, name, pinned version); throws for an unknown role. */
+  getRole(roleId: string): Promise<RoleSummary>;
+  /** A session of the run's own, for runs that do not belong to one. */
+  openSession(role: RoleSummary, runId: string): Promise<string>;
+  director: DirectorPorts;
+}
+
+export interface AgentRunInput {
+  runId: string;
+  payload: AgentRunPayload;
+  /** The session chosen by an earlier attempt, so a retry continues there. */
+  sessionId?: string;
+  /** Results of delegated runs, when this is the run's second step. */
+  childResults?: Record<string, AgentRunResult>;
+  /** Called once the run's session is known, before the turn starts (so a retry finds it). */
+  onSession?: (sessionId: string) => Promise<void>;
+}
+
+export interface AgentRunOutput {
+  outcome: TurnOutcome;
+  result: AgentRunResult;
+  delegations: Delegation[];
+}
+
+/**
+ * Runs one background job with the same Director the chat uses (turn policy, tool loop,
+ * limits), with no socket: the turn's events go to the session's log. A `delegate` tool
+ * result becomes a child run (with an id derived from the parent's, so a re-run does not
+ * start it twice).
+ */
+export class AgentRunner {
+  constructor(private readonly ports: AgentRunnerPorts) {}
+
+  async run(input: AgentRunInput, signal: AbortSignal): Promise<AgentRunOutput> {
+    const { runId, payload } = input;
+    const role = await this.ports.getRole(payload.role);
+    const sessionId = input.sessionId || payload.sessionId || (await this.ports.openSession(role, runId));
+    await input.onSession?.(sessionId);
+    const delegations: Delegation[] = [];
+    const director = new Director({ ...this.ports.director, invokeTool: (request, s) => this.invokeTool(request, s, runId, delegations) });
+    const policy: SessionPolicy = { ...DEFAULT_SESSION_POLICY, turnPolicy: 'single', tokenBudget: payload.tokenBudget ?? DEFAULT_SESSION_POLICY.tokenBudget };
+    const step = input.childResults ? 'after-children' : 'first';
+    const turn: Turn = {
+      sessionId,
+      turnId: `${runId}.${step}`,
+      author: 'agent-runner',
+      authorId: `agent:${payload.parentRunId || runId}`,
+      text: taskText(payload, input.childResults),
+      roles: [role],
+      policy,
+    };
+    const outcome = await director.run(turn, signal);
+    const replies = outcome.replies.map((r) => ({ roleId: r.roleId, text: r.text }));
+    const result: AgentRunResult = {
+      runId,
+      sessionId,
+      reason: outcome.reason,
+      detail: outcome.detail,
+      text: replies.map((r) => r.text).join('\n'),
+      replies,
+      usage: outcome.usage,
+      children: input.childResults ?? {},
+    };
+    return { outcome, result, delegations };
+  }
+
+  private async invokeTool(request: Parameters<DirectorPorts['invokeTool']>[0], signal: AbortSignal, runId: string, delegations: Delegation[]) {
+    const response = await this.ports.director.invokeTool(request, signal);
+    if (!response.ok || request.tool !== 'delegate') return response;
+    const directive = JSON.parse(response.resultJson || 'null') as { directive?: string; role?: string; task?: string } | null;
+    if (directive?.directive !== 'delegate' || !directive.role || !directive.task) return response;
+    const child: Delegation = { runId: `${runId}.c${delegations.length}`, role: directive.role, task: directive.task };
+    delegations.push(child);
+    return {
+      ...response,
+      resultJson: JSON.stringify({ ...directive, runId: child.runId, instruction: 'queued: its result comes back to you once it has finished' }),
+    };
+  }
+}
+
+/** What the role is told: the task, its inputs, and (second step) what its delegates answered. */
+export function taskText(payload: AgentRunPayload, childResults?: Record<string, AgentRunResult>): string {
+  const lines = [`Task: ${payload.task}`];
+  const inputs = Object.entries(payload.inputs ?? {});
+  if (inputs.length) lines.push('Inputs:', ...inputs.map(([k, v]) => `- ${k}: ${String(v)}`));
+  if (childResults) {
+    lines.push('Results of the runs you delegated:');
+    for (const [id, r] of Object.entries(childResults)) lines.push(`- ${id} (${r.replies[0]?.roleId ?? 'role'}): ${r.text}`);
+    lines.push('Finish the task with these results.');
+  }
+  return lines.join('\n');
+}

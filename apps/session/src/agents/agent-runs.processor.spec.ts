@@ -1,0 +1,131 @@
+import { inference, roleContext, toolPlugin } from '@troupe/contracts';
+import { AgentRunResult } from '@troupe/domain';
+import { Logger } from '@troupe/logging';
+import { Redis } from '@troupe/redis';
+import { randomBytes } from 'node:crypto';
+import { DirectorPorts } from '../director/director';
+import { SessionEventsService } from '../events/session-events.service';
+import { SessionConfig } from '../session.config';
+import { AgentAnnouncer } from './agent-announcer';
+import { AgentQueues } from './agent-queues';
+import { AgentRunStore } from './agent-run.store';
+import { AgentRunner } from './agent-runner';
+import { AgentRunsProcessor } from './agent-runs.processor';
+import { AgentRunsService } from './agent-runs.service';
+
+// Integration: the real Redis and BullMQ (flows, retries, dead letters) with scripted roles.
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+jest.setTimeout(30_000);
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
+
+/** Each role's replies by step; the lead delegates a review to the critic, then uses its answer. */
+const SCRIPTS: Record<string, string[]> = {
+  'lead:first': ['<tool_call>{"name": "delegate", "arguments": {"role": "critic", "task": "review the draft"}}</tool_call>', 'I asked the critic.'],
+  'critic:first': ['The draft looks good.'],
+  'lead:after-children': ['Final: the critic approves.'],
+};
+
+function scriptedPorts(history: { sessionId: string; text: string }[]): DirectorPorts {
+  const scripts = JSON.parse(JSON.stringify(SCRIPTS)) as Record<string, string[]>;
+  return {
+    appendHistory: async (r: roleContext.AppendHistoryRequest) => void history.push({ sessionId: r.sessionId, text: r.entry!.text }),
+    assembleContext: async (r) => ({ role: { id: r.roleId, model: 'm' } as roleContext.Role, messages: [], historyEntries: 0, tokenCount: 0, tokenBudget: 0, tokenizer: '', summaryIncluded: false, recallMode: '', cached: false }),
+    async *generate(r: inference.GenerateRequest): AsyncIterable<inference.GenerateResponse> {
+      const [turnId, roleId] = r.requestId.split(':');
+      const text = scripts[`${roleId}:${turnId.split('.').pop()}`]?.shift() ?? 'nothing more';
+      yield { token: { index: 0, tokenId: 0, text } };
+      yield { done: { finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, text: '', model: 'm' } };
+    },
+    invokeTool: async (r: toolPlugin.InvokeToolRequest) => ({ callId: r.callId, ok: true, resultJson: JSON.stringify({ directive: 'delegate', ...JSON.parse(r.argumentsJson) }), error: '', durationMs: 1 }),
+    emit: () => undefined,
+    chargeSession: async () => undefined,
+    describeError: (e) => ({ code: 'INTERNAL', message: String(e) }),
+    awaitApproval: async () => ({ approved: false, by: 'nobody', note: '' }),
+  };
+}
+
+describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
+  const prefix = `troupe-test:${randomBytes(4).toString('hex')}:`;
+  const config = Object.assign(new SessionConfig(), { REDIS_URL, REDIS_KEY_PREFIX: prefix, AGENT_WORKER_CONCURRENCY: 4, AGENT_LOCK_MS: 5000 });
+  const history: { sessionId: string; text: string }[] = [];
+  const published: { sessionId: string; event: string; payload: unknown }[] = [];
+  let redis: Redis;
+  let queues: AgentQueues;
+  let store: AgentRunStore;
+  let runs: AgentRunsService;
+  let processor: AgentRunsProcessor;
+
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, { keyPrefix: prefix });
+    queues = new AgentQueues(config);
+    store = new AgentRunStore(redis, config);
+    runs = new AgentRunsService(queues, store, config, redis);
+    await runs.onModuleInit();
+    const events = { publish: (sessionId: string, event: string, payload: unknown) => published.push({ sessionId, event, payload }) } as unknown as SessionEventsService;
+    const announcer = new AgentAnnouncer(store, events, queues, config, quiet);
+    let sessions = 0;
+    const runner = new AgentRunner({
+      getRole: async (id) => ({ id, name: id, version: 1 }),
+      openSession: async () => `session-${++sessions}`,
+      director: scriptedPorts(history),
+    });
+    processor = new AgentRunsProcessor(queues, store, runner, runs, announcer, config, quiet);
+    processor.onApplicationBootstrap();
+  });
+
+  afterAll(async () => {
+    await processor.beforeApplicationShutdown();
+    await queues.onApplicationShutdown();
+    await runs.onApplicationShutdown();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+    } while (cursor !== '0');
+    redis.disconnect();
+  });
+
+  const waitFor = async (runId: string, status: string) => {
+    for (let i = 0; i < 200; i++) {
+      const run = await store.get(runId);
+      if (run?.status === status) return run;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`run ${runId} never became ${status}: ${JSON.stringify(await store.get(runId))}`);
+  };
+
+  it('a delegating run waits for its child run (a BullMQ flow) and finishes with the child\'s result', async () => {
+    const { run } = await runs.enqueue({ role: 'lead', task: 'Write and get it reviewed.' });
+    const done = await waitFor(run.runId, 'completed');
+    const childId = `${run.runId}.c0`;
+    const child = await store.get(childId);
+    expect(child).toMatchObject({ status: 'completed', role: 'critic', task: 'review the draft', parentRunId: run.runId });
+    expect(done.result!.children[childId]).toMatchObject({ runId: childId, text: 'The draft looks good.' } satisfies Partial<AgentRunResult>);
+    expect(done.result!.text).toBe('Final: the critic approves.');
+    // The lead's second step was told what its delegate answered, in its own session.
+    const secondStep = history.find((h) => h.sessionId === done.sessionId && h.text.includes('Results of the runs you delegated'));
+    expect(secondStep?.text).toContain(`${childId} (critic): The draft looks good.`);
+    // The tool result told the lead which run carries its delegation.
+    expect(history.some((h) => h.text.includes(`"runId":"${childId}"`))).toBe(true);
+    expect(published.filter((p) => p.event === 'agent.run' && (p.payload as { runId: string }).runId === run.runId)).toHaveLength(1);
+  });
+
+  it('a payload that breaks the job schema fails for good, naming the field, into the dead letters', async () => {
+    await queues.queue('agent-runs').add('agent.run', { role: 'lead', task: '', extra: true }, { jobId: 'bad-payload', attempts: 3 });
+    const run = await waitFor('bad-payload', 'failed');
+    expect(run.error).toMatch(/^INVALID_PAYLOAD: /);
+    expect(run.error).toContain('task:');
+    expect(run.error).toContain('extra:');
+    const dead = await runs.deadLetters(0, 10);
+    expect(dead.items.find((d) => d.runId === 'bad-payload')).toMatchObject({ attemptsMade: 1 });
+  });
+
+  it('claims completion once per run id, whatever the number of attempts', async () => {
+    const result = { runId: 'twice', sessionId: 's', reason: 'completed', detail: '', text: 'x', replies: [], usage: { promptTokens: 0, completionTokens: 0 }, children: {} } as AgentRunResult;
+    await store.create({ runId: 'twice', role: 'lead', task: 't', sessionId: '', parentRunId: '', idempotencyKey: '' });
+    expect(await Promise.all([store.complete('twice', result), store.complete('twice', result), store.finish('twice', 'failed', 'late')])).toEqual([true, false, false]);
+    expect(await store.get('twice')).toMatchObject({ status: 'completed', error: '' });
+  });
+});
