@@ -2,7 +2,9 @@ import { inference, roleContext, toolPlugin } from '@troupe/contracts';
 import { AgentRunResult } from '@troupe/domain';
 import { Logger } from '@troupe/logging';
 import { Redis } from '@troupe/redis';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { DirectorPorts } from '../director/director';
 import { SessionEventsService } from '../events/session-events.service';
 import { SessionConfig } from '../session.config';
@@ -47,7 +49,7 @@ function scriptedPorts(history: { sessionId: string; text: string }[]): Director
 
 describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
   const prefix = `troupe-test:${randomBytes(4).toString('hex')}:`;
-  const config = Object.assign(new SessionConfig(), { REDIS_URL, REDIS_KEY_PREFIX: prefix, AGENT_WORKER_CONCURRENCY: 4, AGENT_LOCK_MS: 5000 });
+  const config = Object.assign(new SessionConfig(), { REDIS_URL, REDIS_KEY_PREFIX: prefix, AGENT_WORKER_CONCURRENCY: 4, AGENT_LOCK_MS: 5000, AGENT_WEBHOOK_SECRET: 'spec-secret' });
   const history: { sessionId: string; text: string }[] = [];
   const published: { sessionId: string; event: string; payload: unknown }[] = [];
   let redis: Redis;
@@ -120,6 +122,31 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
     expect(run.error).toContain('extra:');
     const dead = await runs.deadLetters(0, 10);
     expect(dead.items.find((d) => d.runId === 'bad-payload')).toMatchObject({ attemptsMade: 1 });
+  });
+
+  it('POSTs the finished run to its webhook, signed, retrying a failed delivery', async () => {
+    const posts: { status: number; body: string; signature: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const status = posts.length === 0 ? 500 : 204;
+        posts.push({ status, body, signature: String(req.headers['x-troupe-signature']) });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const { run } = await runs.enqueue({ role: 'critic', task: 'Review.', webhookUrl: url });
+      await waitFor(run.runId, 'completed');
+      for (let i = 0; i < 100 && posts.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(posts.map((p) => p.status)).toEqual([500, 204]);
+      expect(posts[1].signature).toBe(`sha256=${createHmac('sha256', 'spec-secret').update(posts[1].body).digest('hex')}`);
+      expect(JSON.parse(posts[1].body)).toMatchObject({ runId: run.runId, status: 'completed', role: 'critic' });
+    } finally {
+      server.close();
+    }
   });
 
   it('claims completion once per run id, whatever the number of attempts', async () => {
