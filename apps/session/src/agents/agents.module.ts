@@ -1,14 +1,8 @@
 import { resolvePolicy } from '../director/session-policy';
 import { Module } from '@nestjs/common';
-import { ChatError } from '@troupe/domain';
-import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
-import { ApprovalsModule } from '../approvals/approvals.module';
-import { ApprovalsService } from '../approvals/approvals.service';
-import { SessionBudget } from '../director/session-budget';
-import { SessionEventsService } from '../events/session-events.service';
-import { InferenceClient } from '../peers/inference.client';
+import { DirectorPortsFactory } from '../director/director-ports.factory';
+import { DirectorModule } from '../director/director.module';
 import { RoleContextClient } from '../peers/role-context.client';
-import { ToolPluginClient } from '../peers/tool-plugin.client';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
 import { AgentAnnouncer } from './agent-announcer';
@@ -18,33 +12,19 @@ import { AgentRunner } from './agent-runner';
 import { AgentRunsProcessor } from './agent-runs.processor';
 import { AgentRunsService } from './agent-runs.service';
 
-function describeUpstreamError(e: unknown): ChatError {
-  const unavailable = e instanceof GrpcCallError && [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED].includes(e.code);
-  return { code: unavailable ? 'UPSTREAM_UNAVAILABLE' : 'INTERNAL', message: (e as Error).message ?? String(e) };
-}
-
 /** Background agent runs: the BullMQ queues, their workers, run records and announcements. */
 @Module({
-  imports: [ApprovalsModule, SessionsModule],
+  imports: [DirectorModule, SessionsModule],
   providers: [
     AgentQueues,
     AgentRunStore,
     AgentRunsService,
     AgentAnnouncer,
     AgentRunsProcessor,
-    SessionBudget,
     {
       provide: AgentRunner,
-      inject: [RoleContextClient, InferenceClient, ToolPluginClient, SessionBudget, ApprovalsService, SessionEventsService, SessionsService],
-      useFactory: (
-        roleContext: RoleContextClient,
-        inference: InferenceClient,
-        toolPlugin: ToolPluginClient,
-        budget: SessionBudget,
-        approvals: ApprovalsService,
-        events: SessionEventsService,
-        sessions: SessionsService,
-      ) =>
+      inject: [RoleContextClient, DirectorPortsFactory, SessionsService],
+      useFactory: (roleContext: RoleContextClient, ports: DirectorPortsFactory, sessions: SessionsService) =>
         new AgentRunner({
           getRole: async (id) => {
             const { role } = await roleContext.getRole(id);
@@ -55,16 +35,7 @@ function describeUpstreamError(e: unknown): ChatError {
             const session = await sessions.open([role.id], resolvePolicy({ turnPolicy: 'single' }), owner);
             return session.id;
           },
-          director: {
-            appendHistory: (r) => roleContext.appendHistory(r),
-            assembleContext: (r) => roleContext.assembleContext(r),
-            generate: (r, signal) => inference.generate(r, { signal }),
-            invokeTool: (r, signal) => toolPlugin.invokeTool(r, { signal }),
-            emit: (sessionId, event, payload) => events.publish(sessionId, event, payload),
-            chargeSession: (sessionId, tokens, toolCalls) => budget.charge(sessionId, tokens, toolCalls),
-            describeError: describeUpstreamError,
-            awaitApproval: (request, signal) => approvals.request(request, signal),
-          },
+          director: ports.create(),
         }),
     },
   ],

@@ -1,27 +1,14 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ChatError, ConcurrentInputPolicy, TurnStopReason } from '@troupe/domain';
-import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
+import { ConcurrentInputPolicy, TurnStopReason } from '@troupe/domain';
 import { APP_LOGGER, Logger, withLogContext } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { REDIS, Redis, RedisSubscriber, prefixedChannel } from '@troupe/redis';
-import { ApprovalsService } from '../approvals/approvals.service';
 import { ChatException } from '../chat/chat.exception';
 import { SessionEventsService } from '../events/session-events.service';
-import { InferenceClient } from '../peers/inference.client';
-import { RoleContextClient } from '../peers/role-context.client';
-import { ToolPluginClient } from '../peers/tool-plugin.client';
 import { SessionConfig } from '../session.config';
 import { AbortReason, Director, Turn } from './director';
-import { SessionBudget } from './session-budget';
+import { DirectorPortsFactory, describeUpstreamError } from './director-ports.factory';
 import { QueuedTurn, TurnQueue } from './turn-queue';
-
-function describeError(e: unknown): ChatError {
-  if (e instanceof GrpcCallError) {
-    const unavailable = [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED].includes(e.code);
-    return { code: unavailable ? 'UPSTREAM_UNAVAILABLE' : 'INTERNAL', message: e.message };
-  }
-  return { code: 'INTERNAL', message: (e as Error).message ?? String(e) };
-}
 
 /** Stops a running turn wherever it runs: every instance hears it and aborts its own. */
 interface DirectorControl {
@@ -56,11 +43,7 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
   private stopping = false;
 
   constructor(
-    roleContext: RoleContextClient,
-    inference: InferenceClient,
-    toolPlugin: ToolPluginClient,
-    budget: SessionBudget,
-    approvals: ApprovalsService,
+    ports: DirectorPortsFactory,
     private readonly queue: TurnQueue,
     private readonly events: SessionEventsService,
     private readonly config: SessionConfig,
@@ -68,16 +51,7 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
-    this.director = new Director({
-      appendHistory: (r) => roleContext.appendHistory(r),
-      assembleContext: (r) => roleContext.assembleContext(r),
-      generate: (r, signal) => inference.generate(r, { signal }),
-      invokeTool: (r, signal) => toolPlugin.invokeTool(r, { signal }),
-      emit: (sessionId, event, payload) => events.publish(sessionId, event, payload),
-      chargeSession: (sessionId, tokens, toolCalls) => budget.charge(sessionId, tokens, toolCalls),
-      describeError,
-      awaitApproval: (request, signal) => approvals.request(request, signal),
-    });
+    this.director = new Director(ports.create());
     this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
     this.controlChannel = prefixedChannel(redis, 'director-control');
     this.turnDuration = metrics.histogram('troupe_turn_duration_seconds', 'One person message and all its replies', ['reason'], [
@@ -185,8 +159,8 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     } catch (e) {
       this.turnDuration.observe({ reason: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.logger.error({ err: e, sessionId: turn.sessionId, turnId: turn.turnId }, 'turn failed');
-      this.events.publish(turn.sessionId, 'chat.error', { ...describeError(e), event: 'message.send' });
-      this.endWithoutReplies(turn, 'error', describeError(e).message);
+      this.events.publish(turn.sessionId, 'chat.error', { ...describeUpstreamError(e), event: 'message.send' });
+      this.endWithoutReplies(turn, 'error', describeUpstreamError(e).message);
     } finally {
       this.active.delete(turn.turnId);
     }
