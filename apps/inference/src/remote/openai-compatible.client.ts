@@ -120,6 +120,7 @@ export class OpenAiCompatibleClient implements TextModel {
       finish();
     };
     let index = 0;
+    let streaming = false;
     const run = async () => {
       arm(this.manifest.timeouts.connectMs, 'sent no response');
       const response = await fetch(`${this.manifest.baseUrl}/chat/completions`, {
@@ -135,6 +136,7 @@ export class OpenAiCompatibleClient implements TextModel {
       const emit = (text: string) => {
         if (text && !ended) sink.push({ type: 'token', tokenId: 0, text, index: index++ });
       };
+      streaming = true;
       arm(this.manifest.timeouts.idleMs, 'stream stalled');
       for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
         arm(this.manifest.timeouts.idleMs, 'stream stalled');
@@ -158,7 +160,8 @@ export class OpenAiCompatibleClient implements TextModel {
       throw new UpstreamError(status.UNAVAILABLE, `upstream stream ended before [DONE] after ${index} chunks`);
     };
     run().catch((e: unknown) => {
-      const reason = cause ?? (e instanceof UpstreamError ? e : new UpstreamError(status.UNAVAILABLE, `upstream unreachable: ${describe(e)}`));
+      const broken = streaming ? `upstream stream broke after ${index} deltas` : 'upstream unreachable';
+      const reason = cause ?? (e instanceof UpstreamError ? e : new UpstreamError(status.UNAVAILABLE, `${broken}: ${describe(e)}`));
       settle(() => {
         if (reason instanceof UpstreamError) return sink.fail(reason);
         if (reason.reason === 'cancelled') return;
