@@ -53,6 +53,7 @@ describe('ChatCompletionAccumulator', () => {
     const acc = new ChatCompletionAccumulator();
     expect(() => acc.push(JSON.stringify({ error: { message: 'model overloaded' } }))).toThrow(/model overloaded/);
     expect(() => acc.push('{oops')).toThrow(UpstreamError);
+    expect(() => acc.push(JSON.stringify({ object: 'error', message: 'prompt too long', type: 'BadRequestError', code: 400 }))).toThrow(/prompt too long/);
   });
 });
 

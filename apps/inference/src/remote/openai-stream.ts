@@ -68,8 +68,10 @@ export class ChatCompletionAccumulator {
     } catch {
       throw new UpstreamError(status.UNAVAILABLE, `upstream sent a stream chunk that is not JSON: ${payload.slice(0, 200)}`);
     }
-    if (chunk.error) {
-      const message = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? JSON.stringify(chunk.error));
+    // OpenAI sends `{"error":{…}}` inside a failing stream; vLLM sends `{"object":"error","message":…}`.
+    if (chunk.error || chunk.object === 'error') {
+      const err = chunk.error ?? { message: chunk.message };
+      const message = typeof err === 'string' ? err : (err.message ?? JSON.stringify(err));
       throw new UpstreamError(status.UNAVAILABLE, `upstream error in stream: ${message}`);
     }
     if (chunk.usage) this.usage = chunk.usage;
@@ -131,4 +133,6 @@ interface ChatCompletionChunk {
   }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: { message?: string } | string;
+  object?: string;
+  message?: string;
 }

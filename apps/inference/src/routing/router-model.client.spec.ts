@@ -5,7 +5,7 @@ import type { TextModel } from '../runtime/text-model';
 import { RouterModelClient } from './router-model.client';
 import { parseRouterManifest } from './router-manifest';
 
-type Script = 'ok' | 'fail' | 'token-then-fail' | 'rejected';
+type Script = 'ok' | 'fail' | 'token-then-fail' | 'rejected' | 'rate-limited';
 
 /** A text model that answers from a script, one entry per call (the last one repeats). */
 function fakeModel(name: string, script: Script[]) {
@@ -20,6 +20,7 @@ function fakeModel(name: string, script: Script[]) {
       const step = script[Math.min(calls.length - 1, script.length - 1)];
       setImmediate(() => {
         if (step === 'fail') return sink.fail(new UpstreamError(status.UNAVAILABLE, 'upstream HTTP 503: busy'));
+        if (step === 'rate-limited') return sink.fail(new UpstreamError(status.RESOURCE_EXHAUSTED, 'upstream HTTP 429: slow down (retry after 10s)', 10_000));
         if (step === 'rejected') return sink.push({ type: 'done', finishReason: 'rejected', promptTokens: 0, completionTokens: 0, error: 'queue full' });
         sink.push({ type: 'token', tokenId: 0, text: `${name}!`, index: 0 });
         if (step === 'token-then-fail') return sink.fail(new UpstreamError(status.UNAVAILABLE, 'upstream stream ended before [DONE]'));
@@ -44,10 +45,10 @@ const request: GenerateRequest = {
   messages: [{ role: 'user', content: 'hi' }],
 };
 
-function run(router: RouterModelClient): Promise<{ events: GenerationEvent[]; error?: UpstreamError }> {
+function run(router: RouterModelClient, req: GenerateRequest = request): Promise<{ events: GenerationEvent[]; error?: UpstreamError }> {
   return new Promise((resolve) => {
     const events: GenerationEvent[] = [];
-    router.submit(request, {
+    router.submit(req, {
       push: (e) => {
         events.push(e);
         if (e.type === 'done') resolve({ events });
@@ -100,6 +101,17 @@ describe('RouterModelClient', () => {
     const { error } = await run(router);
     expect(error?.code).toBe(status.UNAVAILABLE);
     expect([a.calls.length, b.calls.length]).toEqual([2, 1]); // a, b, a
+  });
+
+  it('does not wait for a Retry-After that ends past the request deadline', async () => {
+    const a = fakeModel('a', ['rate-limited']);
+    const b = fakeModel('b', ['ok']);
+    const models: Record<string, TextModel> = { a: a.model, b: b.model };
+    const router = new RouterModelClient(manifest({ primary: 'a', fallbacks: ['b'], retry: { maxAttempts: 3, maxDelayMs: 10_000 } }), (n) => models[n]);
+    const { error } = await run(router, { ...request, deadlineAt: Date.now() + 5_000 });
+    expect(error?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(error?.retryAfterMs).toBe(10_000);
+    expect(b.calls).toHaveLength(0);
   });
 
   it('skips a target whose breaker opened, until it half-opens', async () => {
