@@ -87,7 +87,11 @@ export class GenerationService {
           subscriber.next({ token: { index: event.index, tokenId: event.tokenId, text: event.text } });
         },
         // Remote backends and routers say which status fits; a dead local worker is UNAVAILABLE.
-        fail: (err) => subscriber.error(grpcError(err instanceof UpstreamError ? err.code : status.UNAVAILABLE, `${name}: ${err.message}`)),
+        fail: AsyncResource.bind((err: Error) => {
+          const code = err instanceof UpstreamError ? err.code : status.UNAVAILABLE;
+          this.logger.warn({ model: name, code: status[code], err: err.message }, 'generation failed');
+          subscriber.error(grpcError(code, `${name}: ${err.message}`));
+        }),
       });
     });
   }
