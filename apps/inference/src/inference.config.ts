@@ -97,4 +97,39 @@ export class InferenceConfig extends BaseServiceConfig {
   @Min(0)
   @Max(1000)
   INFERENCE_STEP_DELAY_MS = 0;
+
+  /**
+   * Environment variables remote model manifests may take API keys from (`apiKeyEnv`),
+   * comma-separated. Only these are read (once, at boot); a manifest naming another one fails to load.
+   */
+  @Matches(/^([A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*)?$/, { message: 'must be comma-separated environment variable names' })
+  INFERENCE_SECRET_ENV_NAMES = '';
+}
+
+/**
+ * The secrets INFERENCE_SECRET_ENV_NAMES allows, read from the environment once at boot, so
+ * nothing else reads process.env. `get` throws naming the variable when it is not allowed or unset.
+ */
+export class InferenceSecrets {
+  private constructor(
+    private readonly allowed: ReadonlySet<string>,
+    private readonly values: ReadonlyMap<string, string>,
+  ) {}
+
+  static fromEnvironment(config: InferenceConfig, env: NodeJS.ProcessEnv = process.env): InferenceSecrets {
+    const names = config.INFERENCE_SECRET_ENV_NAMES.split(',').filter(Boolean);
+    const values = new Map<string, string>();
+    for (const name of names) {
+      const value = env[name];
+      if (value) values.set(name, value);
+    }
+    return new InferenceSecrets(new Set(names), values);
+  }
+
+  get(name: string): string {
+    if (!this.allowed.has(name)) throw new Error(`"apiKeyEnv": ${name} is not listed in INFERENCE_SECRET_ENV_NAMES`);
+    const value = this.values.get(name);
+    if (value === undefined) throw new Error(`"apiKeyEnv": environment variable ${name} is not set`);
+    return value;
+  }
 }

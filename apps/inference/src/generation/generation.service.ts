@@ -7,7 +7,8 @@ import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { InferenceConfig } from '../inference.config';
 import { ModelRegistryService } from '../models/model-registry.service';
-import { encodeChatPrompt } from '../runtime/chat-template';
+import { UpstreamError } from '../remote/upstream-error';
+import { fitRequest } from '../runtime/text-model';
 import type { DoneEvent, FinishReason } from '../runtime/generation.types';
 import { Observable } from 'rxjs';
 import { GenerateRequestDto } from './dto/generate-request.dto';
@@ -42,7 +43,6 @@ export class GenerationService {
       const model = this.models.get(request.model);
       const name = model.manifest.name;
       const params = request.params;
-      const eos = model.tokenizer.tokenToId(model.manifest.eosToken);
       const deadlines = [Date.now() + (request.timeoutMs || this.config.INFERENCE_DEFAULT_TIMEOUT_MS)];
       if (callDeadline !== undefined && Number.isFinite(callDeadline)) deadlines.push(callDeadline);
       const timing = this.metrics.request(name);
@@ -66,36 +66,40 @@ export class GenerationService {
         });
         subscriber.complete();
       });
-      return model.submit(
-        {
-          requestId: request.requestId || randomUUID(),
-          promptTokenIds: encodeChatPrompt(model.tokenizer, request.messages),
-          maxNewTokens: Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT),
-          temperature: params.temperature,
-          topK: params.topK,
-          topP: params.topP || 1,
-          seed: params.seed || undefined,
-          stopTokenIds: eos === undefined ? [] : [eos],
-          stopSequences: params.stop,
-          repetitionPenalty: params.repetitionPenalty || 1,
-          priority: request.priority || 'interactive',
-          deadlineAt: Math.min(...deadlines),
+      const chat = {
+        requestId: request.requestId || randomUUID(),
+        messages: request.messages,
+        maxNewTokens: Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT),
+        temperature: params.temperature,
+        topK: params.topK,
+        topP: params.topP || 1,
+        seed: params.seed || undefined,
+        stopSequences: params.stop,
+        repetitionPenalty: params.repetitionPenalty || 1,
+        priority: request.priority || 'interactive',
+        deadlineAt: Math.min(...deadlines),
+      };
+      return model.submit(fitRequest(model, chat), {
+        push: (event) => {
+          if (event.type === 'done') return onDone(event);
+          timing.token();
+          text += event.text;
+          subscriber.next({ token: { index: event.index, tokenId: event.tokenId, text: event.text } });
         },
-        {
-          push: (event) => {
-            if (event.type === 'done') return onDone(event);
-            timing.token();
-            text += event.text;
-            subscriber.next({ token: { index: event.index, tokenId: event.tokenId, text: event.text } });
-          },
-          fail: (err) => subscriber.error(grpcError(status.UNAVAILABLE, `${name}: ${err.message}`)),
-        },
-      );
+        // Remote backends and routers say which status fits; a dead local worker is UNAVAILABLE.
+        fail: AsyncResource.bind((err: Error) => {
+          const code = err instanceof UpstreamError ? err.code : status.UNAVAILABLE;
+          this.logger.warn({ model: name, code: status[code], err: err.message }, 'generation failed');
+          subscriber.error(grpcError(code, `${name}: ${err.message}`));
+        }),
+      });
     });
   }
 
   countTokens(modelName: string, texts: string[]): number[] {
     const model = this.models.get(modelName);
-    return texts.map((t) => model.tokenizer.encode(t).length);
+    const tokenizer = model.tokenizer;
+    if (!tokenizer) throw grpcError(status.FAILED_PRECONDITION, `model "${model.manifest.name}" is a ${model.manifest.kind} model: its tokenizer is not known here`);
+    return texts.map((t) => tokenizer.encode(t).length);
   }
 }

@@ -4,27 +4,33 @@ import { HealthService } from '@troupe/health';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InferenceConfig } from '../inference.config';
+import { InferenceConfig, InferenceSecrets } from '../inference.config';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { EmbeddingWorkerClient } from '../runtime/embedding-worker.client';
 import { GenerationWorkerClient } from '../runtime/generation-worker.client';
 import { PacedModelClient } from '../runtime/paced-model.client';
+import { OpenAiCompatibleClient } from '../remote/openai-compatible.client';
+import { RouterModelClient } from '../routing/router-model.client';
+import type { TextModel } from '../runtime/text-model';
 import { readManifestKind } from '../runtime/manifest-fields';
 import { MODEL_FOLDER_PATTERN, fingerprintModelFolder, scanModelDirectory } from './model-directory';
 import { ModelDirectoryWatcher } from './model-directory.watcher';
 
 type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
-/** A worker serving one model instance, whatever its kind. */
-type ServedModel = GenerationWorkerClient | EmbeddingWorkerClient | PacedModelClient;
+/** One instance serving a model, whatever its kind. */
+type ServedModel = TextModel | EmbeddingWorkerClient;
 
-/** What generation needs of a model: a real causal LM, or a paced one (benchmarks, scripted tests). */
-export type TextModel = GenerationWorkerClient | PacedModelClient;
+export type { TextModel };
 
 interface InstanceOptions {
   intraOpThreads?: number;
   executionProviders: string[];
   limits: NonNullable<Parameters<typeof GenerationWorkerClient.start>[1]>['limits'];
+  /** API keys of remote models, by environment variable name. */
+  secret: (name: string) => string;
+  /** Other text models served here, by name (what routers send requests to). */
+  resolve: (name: string) => TextModel;
 }
 
 /** How each manifest kind is started. */
@@ -32,6 +38,8 @@ const LOADERS: Record<string, (dir: string, opts: InstanceOptions) => Promise<Se
   'causal-lm': (dir, opts) => GenerationWorkerClient.start(dir, opts),
   embedding: (dir, opts) => EmbeddingWorkerClient.start(dir, opts),
   paced: (dir) => PacedModelClient.start(dir),
+  'openai-compatible': (dir, opts) => OpenAiCompatibleClient.start(dir, opts.secret),
+  router: (dir, opts) => RouterModelClient.start(dir, opts.resolve),
 };
 
 interface ModelEntry {
@@ -67,6 +75,7 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
 
   constructor(
     private readonly config: InferenceConfig,
+    private readonly secrets: InferenceSecrets,
     private readonly health: HealthService,
     private readonly metrics: InferenceMetrics,
     @Inject(APP_LOGGER) private readonly logger: Logger,
@@ -92,10 +101,10 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
     await Promise.all(this.retiring);
   }
 
-  /** The least busy instance of the ready causal-LM with this name (or the default model). */
+  /** The least busy instance of the ready text model (causal-lm, paced, remote, router) with this name (or the default model). */
   get(name: string): TextModel {
     const instance = this.pick(name || this.config.DEFAULT_MODEL);
-    if (!(instance instanceof GenerationWorkerClient) && !(instance instanceof PacedModelClient)) throw new ModelNotFoundError(`model "${instance.manifest.name}" is a ${instance.manifest.kind} model, not a causal-lm`);
+    if (instance instanceof EmbeddingWorkerClient) throw new ModelNotFoundError(`model "${instance.manifest.name}" is a ${instance.manifest.kind} model, not a causal-lm`);
     return instance;
   }
 
@@ -211,6 +220,8 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
         maxPrefillTokensPerStep: this.config.INFERENCE_MAX_PREFILL_TOKENS,
         stepDelayMs: this.config.INFERENCE_STEP_DELAY_MS,
       },
+      secret: (name) => this.secrets.get(name),
+      resolve: (name) => this.get(name),
     };
     const results = await Promise.allSettled(Array.from({ length: this.config.INFERENCE_INSTANCES }, () => loader(dir, options)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

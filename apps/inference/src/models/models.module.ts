@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InferenceConfig, InferenceSecrets } from '../inference.config';
 import { InferenceMetricsModule } from '../metrics/inference-metrics.module';
 import { ModelRegistryService } from './model-registry.service';
 import { ModelsHealthController } from './models-health.controller';
@@ -6,7 +7,7 @@ import { ModelsHealthController } from './models-health.controller';
 @Module({
   imports: [InferenceMetricsModule],
   controllers: [ModelsHealthController],
-  providers: [ModelRegistryService],
+  providers: [ModelRegistryService, { provide: InferenceSecrets, useFactory: (config: InferenceConfig) => InferenceSecrets.fromEnvironment(config), inject: [InferenceConfig] }],
   exports: [ModelRegistryService],
 })
 export class ModelsModule {}

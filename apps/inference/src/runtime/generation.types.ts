@@ -1,4 +1,5 @@
-/** Public request/event shapes of local causal-LM generation (shared by client and worker). */
+/** Public request/event shapes of generation (shared by client and worker, local and remote models). */
+import type { ChatMessage } from './chat-template';
 
 export interface GenerateRequest {
   requestId: string;
@@ -22,6 +23,8 @@ export interface GenerateRequest {
   priority?: 'interactive' | 'bulk';
   /** Epoch ms; past it the request ends with finishReason 'deadline'. */
   deadlineAt?: number;
+  /** The chat itself, for models without a tokenizer (remote backends, routers); local models use promptTokenIds. */
+  messages?: ChatMessage[];
 }
 
 /** 'deadline': the deadline passed; 'rejected': queue full or larger than the KV budget. */
