@@ -121,7 +121,9 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     }
     // Continuous batching: c (short) leaves the batch long before a and b finish.
     expect(order.lastIndexOf('c')).toBeLessThan(order.lastIndexOf('a'));
-    expect(order.slice(0, 10)).toEqual(expect.arrayContaining(['a', 'b', 'c']));
+    // Interleaved: b streamed before a finished (on a loaded machine the three may join the
+    // batch a step or two apart, so the exact first events are not fixed).
+    expect(order.indexOf('b')).toBeLessThan(order.lastIndexOf('a'));
   });
 
   it('left-truncates long prompts and reports it', async () => {
