@@ -189,6 +189,14 @@ describe('admin API', () => {
     const queues = await call('GET', '/admin/queues/counts');
     expect(queues.body['agent-runs']).toMatchObject({ completed: expect.any(Number), failed: expect.any(Number) });
     expect((await call('GET', '/admin/models')).body.models.map((m: { name: string }) => m.name)).toContain('tiny-decoder');
+    // Unload and load a model through the admin API, without a restart.
+    const unloaded = await call('POST', '/admin/models/tiny-embedder/unload');
+    expect(unloaded).toMatchObject({ status: 200, body: { model: { name: 'tiny-embedder', status: 'unloaded' } } });
+    const loaded = await call('POST', '/admin/models/tiny-embedder/load');
+    expect(loaded).toMatchObject({ status: 200, body: { model: { name: 'tiny-embedder', status: 'ready' } } });
+    expect((await call('POST', '/admin/models/no-such-model/reload')).status).toBe(404);
+    expect((await call('POST', '/admin/models/tiny-embedder/explode')).body).toMatchObject({ code: expect.any(String) });
+    expect((await call('GET', '/admin/audit')).body.items[0]).toMatchObject({ action: 'model.load', target: 'tiny-embedder' });
     expect((await call('GET', '/admin/tools?role=helper')).body.tools.map((t: { name: string }) => t.name)).toContain('calculator');
     expect((await call('GET', '/admin/cache-stats')).body.classes.length).toBeGreaterThan(0);
     const doc = await call('GET', '/docs-json', undefined, {});

@@ -1,7 +1,7 @@
-import { Delete, Get, Param, Query, Req } from '@nestjs/common';
+import { Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { InferenceClient } from '../peers/inference.client';
 import { ToolPluginClient } from '../peers/tool-plugin.client';
 import { AdminController } from './admin-controller.decorator';
@@ -60,15 +60,37 @@ export class ToolsController {
   }
 }
 
+class ModelActionParams {
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: 'name must be a model or folder name' })
+  name!: string;
+
+  @IsIn(['load', 'reload', 'unload'])
+  action!: 'load' | 'reload' | 'unload';
+}
+
+const MODEL_ACTIONS = { load: 'loadModel', reload: 'reloadModel', unload: 'unloadModel' } as const;
+
 @AdminController('models', 'models')
 export class ModelsController {
-  constructor(private readonly inference: InferenceClient) {}
+  constructor(
+    private readonly inference: InferenceClient,
+    private readonly audit: AuditLog,
+  ) {}
 
-  /** Load/unload/reload wait for the inference model-registry RPCs (not in this branch's proto). */
   @Get()
   @RequireRole('viewer')
   list() {
     return this.inference.listModels();
+  }
+
+  /** POST /admin/models/:name/load | reload | unload — takes effect without a restart. */
+  @Post(':name/:action')
+  @HttpCode(200)
+  @RequireRole('operator')
+  async change(@Param() { name, action }: ModelActionParams, @Req() req: AdminRequest) {
+    const result = await this.inference.changeModel(MODEL_ACTIONS[action], name);
+    await this.audit.record(req.actor, `model.${action}`, name, undefined, result.model);
+    return result;
   }
 }
 

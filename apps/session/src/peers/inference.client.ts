@@ -17,4 +17,10 @@ export class InferenceClient {
   listModels(options?: GrpcCallOptions): Promise<inference.ListModelsResponse> {
     return this.grpc.unary('listModels', {}, options);
   }
+
+  /** Load, reload or unload a model folder on the inference instance this client reaches. */
+  changeModel(action: 'loadModel' | 'reloadModel' | 'unloadModel', name: string, options?: GrpcCallOptions): Promise<{ model?: inference.ModelInfo }> {
+    // Loading builds ONNX sessions in worker threads: allow more than the default deadline.
+    return this.grpc.unary(action, { name }, { deadlineMs: 120_000, ...options });
+  }
 }
