@@ -28,7 +28,7 @@ describe('tool calls and approvals in a chat', () => {
         persona: 'You run the stage.',
         model: 'paced',
         generation: { maxNewTokens: 200 },
-        tools: ['calculator', 'announce'],
+        tools: ['calculator', 'announce', 'delegate'],
       },
     });
     stack = await ServiceStack.start({
@@ -116,5 +116,17 @@ describe('tool calls and approvals in a chat', () => {
     await bob.turnEnd(ack.turnId);
     const replies = bob.events.filter((e) => e.event === 'reply.done').map((e) => e.payload.text);
     expect(replies[replies.length - 1]).toBe('The tool did not answer, so I will leave it there.');
+  });
+
+  it('queues a background run when a role delegates, and announces its result in the session', async () => {
+    const cy = await connect('cy');
+    const sessionId = await open(cy);
+    const ack = await cy.request('message.send', { sessionId, text: 'Please delegate this.' });
+    const result = await cy.waitFor<ToolResultEvent>('tool.result', (r) => r.tool === 'delegate');
+    expect(result).toMatchObject({ ok: true, result: { directive: 'delegate', role: 'helper', runId: expect.any(String) } });
+    await cy.turnEnd(ack.turnId);
+    const runId = (result.result as { runId: string }).runId;
+    const announced = await cy.waitFor<{ runId: string; status: string; role: string; text: string }>('agent.run', (e) => e.runId === runId, 60_000);
+    expect(announced).toMatchObject({ sessionId, role: 'helper', status: 'completed', text: expect.any(String) });
   });
 });

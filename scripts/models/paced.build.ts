@@ -24,6 +24,7 @@ export function buildPaced(outRoot: string, opts: { force?: boolean } = {}): Bui
       { when: '<tool_result>', reply: 'The tool answered; that settles it.' },
       { when: '<tool_error>', reply: 'The tool did not answer, so I will leave it there.' },
       { when: 'calculate', reply: 'Let me work it out. <tool_call>{"name": "calculator", "arguments": {"expression": "6 * 7"}}</tool_call>' },
+      { when: 'delegate', reply: 'I will hand that off. <tool_call>{"name": "delegate", "arguments": {"role": "helper", "task": "Write one line about the harbour."}}</tool_call>' },
       { when: 'announce', reply: 'I will announce it. <tool_call>{"name": "announce", "arguments": {"message": "The show starts now"}}</tool_call>' },
     ],
   };

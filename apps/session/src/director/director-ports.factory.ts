@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ChatError } from '@troupe/domain';
 import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { ApprovalsService } from '../approvals/approvals.service';
@@ -8,6 +9,8 @@ import { RoleContextClient } from '../peers/role-context.client';
 import { ToolPluginClient } from '../peers/tool-plugin.client';
 import { DirectorPorts } from './director';
 import { SessionBudget } from './session-budget';
+import { AgentRunsService } from '../agents/agent-runs.service';
+import type { AgentRunPayload } from '@troupe/domain';
 
 /** A peer's failure as people see it: unavailable (try later) or internal. */
 export function describeUpstreamError(e: unknown): ChatError {
@@ -28,6 +31,7 @@ export class DirectorPortsFactory {
     private readonly budget: SessionBudget,
     private readonly approvals: ApprovalsService,
     private readonly events: SessionEventsService,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   create(): DirectorPorts {
@@ -40,6 +44,12 @@ export class DirectorPortsFactory {
       chargeSession: (sessionId, tokens, toolCalls) => this.budget.charge(sessionId, tokens, toolCalls),
       describeError: describeUpstreamError,
       awaitApproval: (request, signal) => this.approvals.request(request, signal),
+      delegate: async ({ sessionId, turnId, callId, role, task }) => {
+        // Looked up when used: agent runs build on the director, so the modules cannot import each other.
+        const runs = this.moduleRef.get(AgentRunsService, { strict: false });
+        const { run } = await runs.enqueue({ role, task, sessionId, idempotencyKey: `${turnId}:${callId}` } as AgentRunPayload);
+        return { runId: run.runId };
+      },
     };
   }
 }

@@ -56,6 +56,9 @@ class ScriptedPorts implements DirectorPorts {
     if (request.tool === 'guarded' && !request.approved) {
       return { callId: request.callId, ok: false, resultJson: '', error: 'APPROVAL_REQUIRED: guarded needs a person', durationMs: 1 };
     }
+    if (request.tool === 'delegate') {
+      return { callId: request.callId, ok: true, resultJson: JSON.stringify({ directive: 'delegate', ...JSON.parse(request.argumentsJson) }), error: '', durationMs: 1 };
+    }
     if (request.tool === 'broken') return { callId: request.callId, ok: false, resultJson: '', error: 'INVALID_ARGUMENTS: x: required', durationMs: 1 };
     return { callId: request.callId, ok: true, resultJson: JSON.stringify({ value: 42 }), error: '', durationMs: 1 };
   }
@@ -64,6 +67,11 @@ class ScriptedPorts implements DirectorPorts {
   }
   async chargeSession() {
     return this.budgetExhausted;
+  }
+  readonly delegated: { role: string; task: string }[] = [];
+  async delegate(request: { role: string; task: string }) {
+    this.delegated.push({ role: request.role, task: request.task });
+    return { runId: 'run-1' };
   }
   async awaitApproval(request: { tool: string }) {
     this.approvalsAsked.push(request.tool);
@@ -225,5 +233,12 @@ describe('Director', () => {
     const following = new ScriptedPorts({ narrator: ['a'], critic: ['b'] });
     await new Director(following).run(turn({ followLatestRoles: true }), new AbortController().signal);
     expect(following.contextRequests[0]).toMatchObject({ roleId: 'narrator', roleVersion: 0, followLatest: true });
+  });
+
+  it('queues a background run for a delegate call and tells the role its run id', async () => {
+    const ports = new ScriptedPorts({ narrator: [call('delegate', { role: 'critic', task: 'review' }), 'Queued.'], critic: ['ok'] });
+    await new Director(ports).run(turn(), new AbortController().signal);
+    expect(ports.delegated).toEqual([{ role: 'critic', task: 'review' }]);
+    expect(ports.named('tool.result')).toEqual([expect.objectContaining({ tool: 'delegate', ok: true, result: expect.objectContaining({ runId: 'run-1' }) })]);
   });
 });

@@ -26,6 +26,8 @@ export interface DirectorPorts {
     request: { sessionId: string; turnId: string; roleId: string; callId: string; tool: string; arguments: Record<string, unknown> },
     signal: AbortSignal,
   ): Promise<{ approved: boolean; by: string; note: string }>;
+  /** Starts a background run for a `delegate` call made in a chat; its result is announced in the session. */
+  delegate?(request: { sessionId: string; turnId: string; callId: string; role: string; task: string }): Promise<{ runId: string }>;
 }
 
 export interface Turn {
@@ -184,11 +186,29 @@ export class Director {
           : { ...response, error: `REFUSED: ${decision.by} did not approve this call${decision.note ? `: ${decision.note}` : ''}` };
       }
       outcome = response.ok ? { ok: true, result: JSON.parse(response.resultJson || 'null') } : { ok: false, error: response.error };
+      outcome = await this.carryOutDelegation(turn, tool, callId, outcome);
     } catch (e) {
       outcome = { ok: false, error: this.ports.describeError(e).message };
     }
     this.ports.emit(sessionId, 'tool.result', { sessionId, turnId, roleId: role.id, callId, tool, ...outcome });
     await this.recordToolOutcome(turn, role, tool, outcome);
+  }
+
+  /**
+   * `delegate` answers with a directive; in a chat the director queues the background run
+   * (a run that already carries a run id was queued by whoever runs this director).
+   */
+  private async carryOutDelegation(
+    turn: Turn,
+    tool: string,
+    callId: string,
+    outcome: { ok: boolean; result?: unknown; error?: string },
+  ): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+    const directive = outcome.result as { directive?: string; role?: string; task?: string; runId?: string } | null | undefined;
+    if (tool !== 'delegate' || !outcome.ok || !this.ports.delegate || directive?.directive !== 'delegate' || directive.runId) return outcome;
+    if (!directive.role || !directive.task) return { ok: false, error: 'INVALID_ARGUMENTS: delegate needs a role and a task' };
+    const { runId } = await this.ports.delegate({ sessionId: turn.sessionId, turnId: turn.turnId, callId, role: directive.role, task: directive.task });
+    return { ok: true, result: { ...directive, runId, instruction: 'queued: its result is announced in this session when it finishes' } };
   }
 
   /** The tool's answer goes into history so the role sees it on its next generation. */
