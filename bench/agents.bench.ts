@@ -5,8 +5,8 @@
  *
  * `ideal_runs_per_s` is what the model allows at that concurrency, measured in the same run:
  * the same generation (same role, prompt length and token count) called straight over gRPC
- * with that many calls in flight. There is no paced benchmark model yet, so both sides use
- * the shipped tiny-decoder (CPU-bound on this machine) — say so when quoting the numbers.
+ * with that many calls in flight. Both sides use the `paced` benchmark model (no compute, a
+ * token every 5 ms), so the gap is the runtime's own cost.
  * Prints one JSON object on its last line. Needs Redis and dist/ (the npm script builds).
  */
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
@@ -23,7 +23,8 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const LEVELS = [1, 16, 64];
 const RUNS: Record<number, number> = { 1: 20, 16: 96, 64: 256 };
 const MAX_NEW_TOKENS = 16;
-const ROLE = { id: 'bench-agent', name: 'Bench Agent', persona: 'You answer in one short sentence.', model: 'tiny-decoder', generation: { maxNewTokens: MAX_NEW_TOKENS, temperature: 0, topK: 0, topP: 1 } };
+const MODEL = 'paced';
+const ROLE = { id: 'bench-agent', name: 'Bench Agent', persona: 'You answer in one short sentence.', model: MODEL, generation: { maxNewTokens: MAX_NEW_TOKENS, temperature: 0, topK: 0, topP: 1 } };
 const TASK = 'Say something about queues.';
 
 function percentile(sorted: number[], p: number): number {
@@ -76,12 +77,14 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
 async function measureModel(client: GrpcClient, concurrency: number, calls: number): Promise<number> {
   const request: inference.GenerateRequest = {
     requestId: '',
-    model: 'tiny-decoder',
+    model: MODEL,
     messages: [
       { role: 'system', name: '', content: ROLE.persona },
       { role: 'user', name: 'agent-runner', content: `Task: ${TASK}` },
     ],
-    params: { maxNewTokens: MAX_NEW_TOKENS, temperature: 0, topK: 0, topP: 1, seed: 0 },
+    params: { maxNewTokens: MAX_NEW_TOKENS, temperature: 0, topK: 0, topP: 1, seed: 0, repetitionPenalty: 0, stop: [] },
+    priority: 'interactive',
+    timeoutMs: 0,
   };
   const one = async () => {
     for await (const _ of client.serverStream('generate', { ...request, requestId: randomUUID() })) void _;
@@ -128,7 +131,7 @@ async function main() {
     await stack.stop();
     roles.remove();
   }
-  const out = { model: 'tiny-decoder (no paced model on this branch)', runs: RUNS, max_new_tokens: MAX_NEW_TOKENS, results };
+  const out = { model: MODEL, runs: RUNS, max_new_tokens: MAX_NEW_TOKENS, results };
   console.log(json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 }
 
