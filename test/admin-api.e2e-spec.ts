@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { longTalkerRole, makeRolesDir } from './support/roles-fixture';
 import { ServiceStack } from './support/service-stack';
+import { until } from './support/until';
 
 jest.setTimeout(120_000);
 
@@ -10,16 +11,6 @@ const VIEWER_KEY = 'viewer-key-0123456789abcdefghij';
 
 function jwt(sub: string, roles: string[]): Promise<string> {
   return new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('admin API', () => {

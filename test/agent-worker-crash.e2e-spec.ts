@@ -7,21 +7,15 @@ import { AddressInfo } from 'node:net';
 import { TEST_REDIS_URL } from './support/redis-cleanup';
 import { longTalkerRole, makeRolesDir } from './support/roles-fixture';
 import { ServiceStack } from './support/service-stack';
+import { until } from './support/until';
+
+/** Runs here wait on stalled-job recovery: give them twice the usual time. */
+const untilSlow = <T>(probe: () => Promise<T | undefined>, what: string) => until(probe, what, 60_000);
 
 jest.setTimeout(120_000);
 
 const WEBHOOK_SECRET = 'webhook-secret-for-the-crash-test';
 const WORKER_ENV = { AGENT_WORKER_CONCURRENCY: '2', AGENT_LOCK_MS: '1500', AGENT_STALLED_INTERVAL_MS: '700' };
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('agent runs survive a worker that dies mid-run', () => {
   let stack: ServiceStack;
@@ -81,20 +75,20 @@ describe('agent runs survive a worker that dies mid-run', () => {
     const runKey = `agent-run:${job.id}`;
 
     // Mid-run: the worker has started it and the role is streaming tokens into the run's session.
-    const sessionId = await until(async () => {
+    const sessionId = await untilSlow(async () => {
       const run = await redis.hgetall(runKey);
       return run.status === 'active' && run.sessionId ? run.sessionId : undefined;
     }, 'the run to start').catch((e) => {
       throw new Error(`${(e as Error).message}\n${first.output.slice(-30).join('\n')}`);
     });
-    await until(async () => ((await redis.xlen(`session:${sessionId}:events`)) > 0 ? true : undefined), 'the first attempt\'s reply.start');
+    await untilSlow(async () => ((await redis.xlen(`session:${sessionId}:events`)) > 0 ? true : undefined), 'the first attempt\'s reply.start');
     expect(await redis.exists(`agent-run:${job.id}:done`)).toBe(0);
     await first.kill();
     stack.signal('inference', 'SIGCONT');
 
     const second = await stack.addSessionInstance({ ...WORKER_ENV, AGENT_WEBHOOK_SECRET: WEBHOOK_SECRET });
     try {
-      const run = await until(async () => {
+      const run = await untilSlow(async () => {
         const r = await redis.hgetall(runKey);
         return r.status === 'completed' ? r : undefined;
       }, 'the run to complete');
@@ -105,7 +99,7 @@ describe('agent runs survive a worker that dies mid-run', () => {
       // The same session continued: a retry does not open another one.
       expect(run.sessionId).toBe(sessionId);
 
-      await until(async () => (posts.length > 0 ? true : undefined), 'the webhook');
+      await untilSlow(async () => (posts.length > 0 ? true : undefined), 'the webhook');
       // Give a double announcement the time to show up before counting.
       await new Promise((r) => setTimeout(r, 1500));
       expect(completed.filter((id) => id === job.id)).toHaveLength(1);
@@ -127,14 +121,14 @@ describe('agent runs survive a worker that dies mid-run', () => {
     let exit: Promise<number | null> | undefined;
     try {
       const inHand = await queue.add('agent.run', { role: 'long-talker', task: 'Keep going.' }, { jobId: 'graceful-in-hand' });
-      const sessionId = await until(async () => {
+      const sessionId = await untilSlow(async () => {
         const run = await redis.hgetall(`agent-run:${inHand.id}`);
         return run.status === 'active' && run.sessionId ? run.sessionId : undefined;
       }, 'the run in hand to start');
-      await until(async () => ((await redis.xlen(`session:${sessionId}:events`)) > 0 ? true : undefined), 'its reply.start');
+      await untilSlow(async () => ((await redis.xlen(`session:${sessionId}:events`)) > 0 ? true : undefined), 'its reply.start');
       exit = worker.terminate();
       // Stopping: a run enqueued now is left for another worker.
-      await until(async () => (worker.output.some((l) => l.includes('shutting down')) ? true : undefined), 'the worker to start shutting down');
+      await untilSlow(async () => (worker.output.some((l) => l.includes('shutting down')) ? true : undefined), 'the worker to start shutting down');
       const later = await queue.add('agent.run', { role: 'long-talker', task: 'Later.' }, { jobId: 'graceful-later' });
       await new Promise((r) => setTimeout(r, 1000));
       stack.signal('inference', 'SIGCONT');
@@ -148,7 +142,7 @@ describe('agent runs survive a worker that dies mid-run', () => {
     }
     const next = await stack.addSessionInstance(WORKER_ENV);
     try {
-      await until(async () => ((await redis.hget('agent-run:graceful-later', 'status')) === 'completed' ? true : undefined), 'the later run on the next worker');
+      await untilSlow(async () => ((await redis.hget('agent-run:graceful-later', 'status')) === 'completed' ? true : undefined), 'the later run on the next worker');
     } finally {
       await next.terminate();
     }
