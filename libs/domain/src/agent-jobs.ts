@@ -14,6 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { TokenUsage, TurnStopReason } from './chat-protocol';
+import { ROLE_ID_PATTERN } from './ids';
 
 /**
  * Queue names, job names and each job's payload, in one typed map. Producers (the admin API,
@@ -50,7 +51,7 @@ export class AgentRetryPolicy {
 /** `agent.run`: role R carries out task T with inputs, optionally inside an existing session. */
 export class AgentRunPayload {
   /** Role id (as in role-context). */
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'role must be a role id' })
+  @Matches(ROLE_ID_PATTERN, { message: 'role must be a role id' })
   role!: string;
 
   @IsString()

@@ -163,13 +163,7 @@ export interface ToolResultEvent extends Sequenced {
 }
 
 /** A role wants to run a tool that needs a person's approval; the turn waits for `approval.respond`. */
-export interface ApprovalRequestEvent extends Sequenced {
-  sessionId: string;
-  turnId: string;
-  roleId: string;
-  callId: string;
-  tool: string;
-  arguments: Record<string, unknown>;
+export interface ApprovalRequestEvent extends ToolCallEvent {
   /** Epoch ms after which the request counts as refused. */
   expiresAt: number;
 }
@@ -182,6 +176,9 @@ export interface ApprovalDecisionEvent extends Sequenced {
   by: string;
   note: string;
 }
+
+/** What a person (or the timeout) decided about a tool call waiting for approval. */
+export type ApprovalDecision = Pick<ApprovalDecisionEvent, 'approved' | 'by' | 'note'>;
 
 /** Why the roles stopped answering a message. */
 export type TurnStopReason =

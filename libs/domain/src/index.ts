@@ -1,2 +1,3 @@
 export * from './chat-protocol';
 export * from './agent-jobs';
+export * from './ids';

@@ -36,7 +36,9 @@ export class RedisSubscriber {
   }
 
   async close(): Promise<void> {
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    // A lazy connection that never subscribed has nothing to quit.
+    if (this.connection.status === 'wait') this.connection.disconnect();
+    else await this.connection.quit().catch(() => this.connection.disconnect());
   }
 }
 

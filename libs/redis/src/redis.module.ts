@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { HealthService } from '@troupe/health';
+import { RedisSubscriber } from './redis-subscriber';
 
 /** Injection token of the service's main ioredis connection (keys carry the configured prefix). */
 export const REDIS = Symbol('REDIS');
@@ -28,6 +29,7 @@ export function createRedis(options: RedisModuleOptions): Redis {
 class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly subscriber: RedisSubscriber,
     private readonly health: HealthService,
   ) {}
 
@@ -36,7 +38,7 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await Promise.all([this.subscriber.close(), this.redis.quit().catch(() => this.redis.disconnect())]);
   }
 }
 
@@ -46,8 +48,18 @@ export class RedisModule {
     return {
       module: RedisModule,
       global: true,
-      providers: [{ provide: REDIS, useFactory: () => createRedis(options) }, RedisLifecycle],
-      exports: [REDIS],
+      providers: [
+        { provide: REDIS, useFactory: () => createRedis(options) },
+        {
+          // One subscriber connection per process, shared by every pub/sub user; it connects
+          // on the first subscription, so services that never subscribe open nothing.
+          provide: RedisSubscriber,
+          inject: [REDIS],
+          useFactory: (redis: Redis) => new RedisSubscriber(redis.duplicate({ keyPrefix: '', lazyConnect: true })),
+        },
+        RedisLifecycle,
+      ],
+      exports: [REDIS, RedisSubscriber],
     };
   }
 }

@@ -11,11 +11,12 @@ import { AuditLog } from './audit-log';
 import { PaginationQuery } from './dto/pagination.dto';
 import { RolesAdminService } from './roles-admin.service';
 import { SessionsAdminService } from './sessions-admin.service';
+import { ROLE_ID_PATTERN } from '@troupe/domain';
 
 class ToolsQuery {
   @ApiPropertyOptional({ description: 'only the tools granted to this role' })
   @IsOptional()
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'role must be a role id' })
+  @Matches(ROLE_ID_PATTERN, { message: 'role must be a role id' })
   role?: string;
 }
 
@@ -28,7 +29,7 @@ class SessionsQuery extends PaginationQuery {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'role must be a role id' })
+  @Matches(ROLE_ID_PATTERN, { message: 'role must be a role id' })
   role?: string;
 }
 

@@ -3,7 +3,8 @@ import { roleContext } from '@troupe/contracts';
 import { RoleContextClient } from '../peers/role-context.client';
 import { ToolPluginClient } from '../peers/tool-plugin.client';
 import { AdminHttpError } from './admin-errors';
-import { RoleBodyDto, RoleExportDto, ROLE_ID } from './dto/roles.dto';
+import { RoleBodyDto, RoleExportDto } from './dto/roles.dto';
+import { ROLE_ID_PATTERN } from '@troupe/domain';
 
 export interface FieldChange {
   field: string;
@@ -112,6 +113,6 @@ export class RolesAdminService {
   }
 
   private checkId(id: string): void {
-    if (!ROLE_ID.test(id)) throw new AdminHttpError(400, 'INVALID_REQUEST', 'id must be a role id', [{ field: 'id', message: 'must be a role id' }]);
+    if (!ROLE_ID_PATTERN.test(id)) throw new AdminHttpError(400, 'INVALID_REQUEST', 'id must be a role id', [{ field: 'id', message: 'must be a role id' }]);
   }
 }

@@ -1,7 +1,7 @@
 import { inference, roleContext, toolPlugin } from '@troupe/contracts';
 import { AgentRunResult } from '@troupe/domain';
 import { Logger } from '@troupe/logging';
-import { Redis } from '@troupe/redis';
+import { Redis, RedisSubscriber } from '@troupe/redis';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -56,13 +56,15 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
   let queues: AgentQueues;
   let store: AgentRunStore;
   let runs: AgentRunsService;
+  let subscriber: RedisSubscriber;
   let processor: AgentRunsProcessor;
 
   beforeAll(async () => {
     redis = new Redis(REDIS_URL, { keyPrefix: prefix });
     queues = new AgentQueues(config);
     store = new AgentRunStore(redis, config);
-    runs = new AgentRunsService(queues, store, config, redis);
+    subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
+    runs = new AgentRunsService(queues, store, config, redis, subscriber);
     await runs.onModuleInit();
     const events = { publish: (sessionId: string, event: string, payload: unknown) => published.push({ sessionId, event, payload }) } as unknown as SessionEventsService;
     const announcer = new AgentAnnouncer(store, events, queues, config, quiet);
@@ -79,7 +81,7 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
   afterAll(async () => {
     await processor.beforeApplicationShutdown();
     await queues.onApplicationShutdown();
-    await runs.onApplicationShutdown();
+    await subscriber.close();
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);

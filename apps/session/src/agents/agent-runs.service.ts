@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { AgentRunPayload, AgentRunRecord, AgentRunStatus } from '@troupe/domain';
 import { REDIS, Redis, RedisSubscriber, prefixedChannel } from '@troupe/redis';
 import { Job, JobsOptions } from 'bullmq';
@@ -33,8 +33,7 @@ export interface ScheduleInfo {
 
 /** Producing agent runs and operating on them (cancel, retry, dead letters, schedules). */
 @Injectable()
-export class AgentRunsService implements OnModuleInit, OnApplicationShutdown {
-  private readonly subscriber: RedisSubscriber;
+export class AgentRunsService implements OnModuleInit {
   private readonly cancelListeners: ((runId: string) => void)[] = [];
 
   constructor(
@@ -42,16 +41,11 @@ export class AgentRunsService implements OnModuleInit, OnApplicationShutdown {
     private readonly store: AgentRunStore,
     private readonly config: SessionConfig,
     @Inject(REDIS) private readonly redis: Redis,
-  ) {
-    this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
-  }
+    private readonly subscriber: RedisSubscriber,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.subscriber.subscribe(prefixedChannel(this.redis, 'agent-runs:cancel'), (runId) => this.cancelListeners.forEach((l) => l(runId)));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscriber.close();
   }
 
   /** Workers register here to abort a run they hold when any instance cancels it. */

@@ -1,21 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
-import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { Principal } from '../auth/principal';
 import { ChatExceptionFilter } from '../chat/chat-exception.filter';
+import { ApprovalDecisionDto } from '../chat/dto/chat-payloads.dto';
 import { ApprovalsService } from './approvals.service';
-
-export class ApprovalDecisionDto {
-  @IsBoolean()
-  approved!: boolean;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  note?: string;
-}
 
 /** The REST way to answer a tool call waiting for approval (the socket way is `approval.respond`). */
 @Controller('api/sessions/:sessionId/approvals')

@@ -1,4 +1,5 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ApprovalDecision, SessionEventPayload } from '@troupe/domain';
 import { REDIS, Redis, RedisSubscriber, prefixedChannel } from '@troupe/redis';
 import { Principal } from '../auth/principal';
 import { ChatException } from '../chat/chat.exception';
@@ -6,20 +7,8 @@ import { SessionEventsService } from '../events/session-events.service';
 import { SessionConfig } from '../session.config';
 import { SessionsService } from '../sessions/sessions.service';
 
-export interface ApprovalRequest {
-  sessionId: string;
-  turnId: string;
-  roleId: string;
-  callId: string;
-  tool: string;
-  arguments: Record<string, unknown>;
-}
-
-export interface ApprovalDecision {
-  approved: boolean;
-  by: string;
-  note: string;
-}
+/** The tool call to approve, as the room saw it in `tool.call`. */
+export type ApprovalRequest = SessionEventPayload<'tool.call'>;
 
 /**
  * Tool calls waiting for a person's approval. The request lives in Redis and in the session's
@@ -27,8 +16,7 @@ export interface ApprovalDecision {
  * the decision reaches the waiting director over pub/sub. No answer in time counts as a refusal.
  */
 @Injectable()
-export class ApprovalsService implements OnApplicationShutdown {
-  private readonly subscriber: RedisSubscriber;
+export class ApprovalsService {
   private readonly waiting = new Map<string, (decision: ApprovalDecision) => void>();
   private subscribed?: Promise<void>;
 
@@ -37,9 +25,8 @@ export class ApprovalsService implements OnApplicationShutdown {
     private readonly events: SessionEventsService,
     private readonly sessions: SessionsService,
     private readonly config: SessionConfig,
-  ) {
-    this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
-  }
+    private readonly subscriber: RedisSubscriber,
+  ) {}
 
   /** Publishes the request and resolves with the decision (a refusal on timeout or abort). */
   async request(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
@@ -90,10 +77,6 @@ export class ApprovalsService implements OnApplicationShutdown {
     const decision: ApprovalDecision = { approved, by: principal.name, note };
     this.events.publish(sessionId, 'approval.decision', { sessionId, callId, ...decision });
     await this.redis.publish(this.channel(), JSON.stringify({ callId, ...decision }));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscriber.close();
   }
 
   private listen(): Promise<void> {

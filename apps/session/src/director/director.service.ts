@@ -36,7 +36,6 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
   private readonly director: Director;
   private readonly active = new Map<string, { sessionId: string; abort: AbortController }>();
   private readonly driving = new Map<string, Promise<void>>();
-  private readonly subscriber: RedisSubscriber;
   private readonly controlChannel: string;
   private readonly turnDuration;
   private sweeper?: NodeJS.Timeout;
@@ -48,11 +47,11 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     private readonly events: SessionEventsService,
     private readonly config: SessionConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly subscriber: RedisSubscriber,
     metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
     this.director = new Director(ports.create());
-    this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
     this.controlChannel = prefixedChannel(redis, 'director-control');
     this.turnDuration = metrics.histogram('troupe_turn_duration_seconds', 'One person message and all its replies', ['reason'], [
       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -102,7 +101,6 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     this.stopping = true;
     clearInterval(this.sweeper);
     await Promise.allSettled([...this.driving.values()]);
-    await this.subscriber.close();
   }
 
   private drive(sessionId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { inference, roleContext, toolPlugin } from '@troupe/contracts';
 import {
+  ApprovalDecision,
   ChatError,
   RoleSummary,
   ServerToClientEvents,
@@ -22,10 +23,7 @@ export interface DirectorPorts {
   chargeSession(sessionId: string, tokens: number, toolCalls: number): Promise<string | undefined>;
   describeError(e: unknown): ChatError;
   /** Asks the session's people to approve a tool call; resolves with their decision. */
-  awaitApproval(
-    request: { sessionId: string; turnId: string; roleId: string; callId: string; tool: string; arguments: Record<string, unknown> },
-    signal: AbortSignal,
-  ): Promise<{ approved: boolean; by: string; note: string }>;
+  awaitApproval(request: SessionEventPayload<'tool.call'>, signal: AbortSignal): Promise<ApprovalDecision>;
   /** Starts a background run for a `delegate` call made in a chat; its result is announced in the session. */
   delegate?(request: { sessionId: string; turnId: string; callId: string; role: string; task: string }): Promise<{ runId: string }>;
 }
@@ -172,7 +170,8 @@ export class Director {
 
   private async callTool(turn: Turn, role: RoleSummary, tool: string, args: Record<string, unknown>, callId: string, signal: AbortSignal): Promise<void> {
     const { sessionId, turnId } = turn;
-    this.ports.emit(sessionId, 'tool.call', { sessionId, turnId, roleId: role.id, callId, tool, arguments: args });
+    const call: SessionEventPayload<'tool.call'> = { sessionId, turnId, roleId: role.id, callId, tool, arguments: args };
+    this.ports.emit(sessionId, 'tool.call', call);
     let outcome: { ok: boolean; result?: unknown; error?: string };
     try {
       const invoke = (approved: boolean) =>
@@ -180,7 +179,7 @@ export class Director {
       let response = await invoke(false);
       if (!response.ok && response.error.startsWith('APPROVAL_REQUIRED')) {
         // The turn pauses here until a person answers (or the wait times out).
-        const decision = await this.ports.awaitApproval({ sessionId, turnId, roleId: role.id, callId, tool, arguments: args }, signal);
+        const decision = await this.ports.awaitApproval(call, signal);
         response = decision.approved
           ? await invoke(true)
           : { ...response, error: `REFUSED: ${decision.by} did not approve this call${decision.note ? `: ${decision.note}` : ''}` };

@@ -1,5 +1,5 @@
-import { ConcurrentInputPolicy, SessionPolicy, TurnPolicy } from '@troupe/domain';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ConcurrentInputPolicy, ROLE_ID_PATTERN, SessionPolicy, TurnPolicy } from '@troupe/domain';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 
 export const TURN_POLICIES: TurnPolicy[] = ['single', 'round-robin', 'selector', 'handoff'];
 export const CONCURRENT_INPUT_POLICIES: ConcurrentInputPolicy[] = ['enqueue', 'reject', 'interrupt', 'rollback'];
@@ -42,7 +42,8 @@ export class SessionPolicyDto {
   tokenBudget?: number;
 
   @IsOptional()
-  @Matches(/^([a-z0-9][a-z0-9-]{0,62})?$/, { message: 'moderator must be a role id' })
+  @ValidateIf((p: SessionPolicyDto) => p.moderator !== '')
+  @Matches(ROLE_ID_PATTERN, { message: 'moderator must be a role id' })
   moderator?: string;
 
   @IsOptional()

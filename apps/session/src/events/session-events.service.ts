@@ -1,7 +1,7 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ServerToClientEvents, SessionEventPayload } from '@troupe/domain';
 import { APP_LOGGER, Logger } from '@troupe/logging';
-import { REDIS, Redis, RedisSubscriber } from '@troupe/redis';
+import { RedisSubscriber } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 import { DeliveryTarget, EventDelivery } from './event-delivery';
 import { LoggedEvent, SessionEventLog } from './session-event-log';
@@ -11,18 +11,16 @@ import { LoggedEvent, SessionEventLog } from './session-event-log';
  * The director only publishes; the gateway attaches and detaches sockets.
  */
 @Injectable()
-export class SessionEventsService implements OnApplicationShutdown {
-  private readonly subscriber: RedisSubscriber;
+export class SessionEventsService {
   private readonly delivery: EventDelivery;
   private readonly listeners = new Map<string, (message: string) => void>();
 
   constructor(
     private readonly log: SessionEventLog,
-    @Inject(REDIS) redis: Redis,
+    private readonly subscriber: RedisSubscriber,
     config: SessionConfig,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
-    this.subscriber = new RedisSubscriber(redis.duplicate({ keyPrefix: '' }));
     this.delivery = new EventDelivery(
       {
         range: (sessionId, after, upTo, count) => this.log.range(sessionId, after, upTo, count),
@@ -54,10 +52,6 @@ export class SessionEventsService implements OnApplicationShutdown {
 
   isMember(targetId: string, sessionId: string): boolean {
     return this.delivery.isMember(targetId, sessionId);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscriber.close();
   }
 
   private async subscribe(sessionId: string, onEvent: (event: LoggedEvent) => void): Promise<void> {

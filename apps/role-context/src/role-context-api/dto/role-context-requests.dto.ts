@@ -19,9 +19,8 @@ import {
   ValidatorConstraintInterface,
   Validate,
 } from 'class-validator';
+import { ROLE_ID_PATTERN, SESSION_ID_PATTERN } from '@troupe/domain';
 
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const ROLE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Empty (no person) or an id safe inside a Redis key. */
 export const USER_ID_PATTERN = /^$|^[A-Za-z0-9_.@:|-]{1,128}$/;
 export const BLOCK_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -14,6 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { ROLE_ID_PATTERN } from '@troupe/domain';
 
 export class GenerationDefaultsDto {
   @IsInt()
@@ -56,7 +57,7 @@ export class MemorySettingsDto {
 
 /** A role as written in a file under roles/ or sent by an operator. */
 export class RoleDefinitionDto {
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'id must be lowercase letters, digits and "-" (1-63 chars)' })
+  @Matches(ROLE_ID_PATTERN, { message: 'id must be lowercase letters, digits and "-" (1-63 chars)' })
   id!: string;
 
   @IsString()

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AGENT_RUN_STATUSES, AgentRetryPolicy, AgentRunPayload, AgentRunStatus } from '@troupe/domain';
+import { AGENT_RUN_STATUSES, AgentRetryPolicy, AgentRunPayload, AgentRunStatus, ROLE_ID_PATTERN } from '@troupe/domain';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { PaginationQuery } from './pagination.dto';
@@ -45,7 +45,7 @@ export class ListRunsQuery extends PaginationQuery {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'role must be a role id' })
+  @Matches(ROLE_ID_PATTERN, { message: 'role must be a role id' })
   role?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { ROLE_ID_PATTERN } from '@troupe/domain';
 
 /**
  * A role as the admin API takes it (role-context checks it again, deeper, on PutRole). The id
@@ -99,7 +100,7 @@ export class RoleExportDto {
   format!: 'troupe.role/v1';
 
   @ApiProperty({ example: 'helper' })
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'id must be a role id' })
+  @Matches(ROLE_ID_PATTERN, { message: 'id must be a role id' })
   id!: string;
 
   @ApiProperty({ type: RoleBodyDto })
@@ -138,4 +139,3 @@ export class DiffQuery {
   to!: number;
 }
 
-export const ROLE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -1,15 +1,14 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { SessionPolicyDto } from '../../director/session-policy';
+import { ROLE_ID_PATTERN, SESSION_ID_PATTERN } from '@troupe/domain';
 
-const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const ROLE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export class SessionOpenDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(64)
-  @Matches(ROLE_ID, { each: true, message: 'each role must be a role id (lowercase letters, digits, "-")' })
+  @Matches(ROLE_ID_PATTERN, { each: true, message: 'each role must be a role id (lowercase letters, digits, "-")' })
   roles!: string[];
 
   @IsOptional()
@@ -19,7 +18,7 @@ export class SessionOpenDto {
 }
 
 export class SessionJoinDto {
-  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
   sessionId!: string;
 
   @IsOptional()
@@ -29,7 +28,7 @@ export class SessionJoinDto {
 }
 
 export class MessageSendDto {
-  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
   sessionId!: string;
 
   @IsString()
@@ -39,7 +38,7 @@ export class MessageSendDto {
 }
 
 export class ReplyCancelDto {
-  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
   sessionId!: string;
 
   @IsOptional()
@@ -49,7 +48,7 @@ export class ReplyCancelDto {
 }
 
 export class SessionInviteDto {
-  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
   sessionId!: string;
 
   @IsString()
@@ -58,15 +57,8 @@ export class SessionInviteDto {
   userId!: string;
 }
 
-export class ApprovalRespondDto {
-  @Matches(SESSION_ID, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
-  sessionId!: string;
-
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  callId!: string;
-
+/** A person's answer to a tool call waiting for approval (REST body; the socket event adds where). */
+export class ApprovalDecisionDto {
   @IsBoolean()
   approved!: boolean;
 
@@ -74,4 +66,14 @@ export class ApprovalRespondDto {
   @IsString()
   @MaxLength(2000)
   note?: string;
+}
+
+export class ApprovalRespondDto extends ApprovalDecisionDto {
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be 1-64 letters, digits, "_" or "-"' })
+  sessionId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  callId!: string;
 }
