@@ -8,11 +8,12 @@
  *       fixed batches, no scheduler, no transport, no streaming.
  * Also the service main thread's event-loop delay p99 during each service run. Prints a table
  * (unless --json) and one JSON object on the last line.
+ * `--cpu-prof-dir <dir>` writes a CPU profile of the inference process there (node --cpu-prof).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
+import { INFERENCE_CONTRACT, inference, tokenDeltaCount } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { encodeChatPrompt } from '../apps/inference/src/runtime/chat-template';
@@ -27,6 +28,7 @@ const NEW_TOKENS = 64;
 const ELD_RESOLUTION_S = 0.02;
 
 const json = process.argv.includes('--json');
+const cpuProfDir = process.argv.includes('--cpu-prof-dir') ? process.argv[process.argv.indexOf('--cpu-prof-dir') + 1] : undefined;
 const log = (msg: string) => (json ? process.stderr : process.stdout).write(`${msg}\n`);
 
 const userText = (i: number) => `Request ${i}: tell the troupe a short story about a lantern.`;
@@ -60,7 +62,7 @@ async function serviceRun(grpc: GrpcClient, n: number): Promise<{ tps: number; t
         if (!chunk.token) continue;
         if (first) ttft.push(performance.now() - t0);
         first = false;
-        tokens++;
+        tokens += tokenDeltaCount(chunk.token);
       }
     }),
   );
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
   const stack = await ServiceStack.start({
     services: ['inference'],
     env: { inference: { LOG_LEVEL: 'warn', INFERENCE_MAX_BATCH_SIZE: '64', INFERENCE_STEP_DELAY_MS: '0' } },
+    execArgv: cpuProfDir ? { inference: ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] } : undefined,
   });
   const grpc = new GrpcClient(INFERENCE_CONTRACT, stack.grpcAddress('inference'), 120_000);
   const results: { n: number; svc: Awaited<ReturnType<typeof serviceRun>>; eld: number; sequential: number }[] = [];
