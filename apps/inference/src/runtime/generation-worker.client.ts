@@ -150,7 +150,7 @@ export class GenerationWorkerClient {
   }
 
   /**
-   * Streams a generation: token events, then exactly one done event. Aborting `signal` (or
+   * Streams a generation: token deltas, then exactly one done event. Aborting `signal` (or
    * stopping iteration early) cancels the request in the worker at its next decode step.
    * Throws if the worker has crashed or the client is closed.
    */

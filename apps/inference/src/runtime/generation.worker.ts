@@ -17,25 +17,25 @@ async function main(): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   const data = workerData as GenerationWorkerData;
 
-  // Decoded tokens are sent in deltas: a request's tokens wait up to streamIntervalMs to go
-  // out together (its first token and its end never wait), all due requests in one message.
+  // Decoded tokens are sent in deltas: tokens wait up to streamIntervalMs to go out together
+  // (a first token never waits), all requests' in one message.
   const buffer = new TokenDeltaBuffer(data.streamIntervalMs ?? 0);
   // Stats ride along with the next message (a message of their own only when idle).
   let stats: EngineStats | undefined;
   let batchSizes: number[] = [];
   let flushQueued = false;
   let timer: NodeJS.Timeout | undefined;
-  const flush = (all = false) => {
+  const flush = (force = false) => {
     flushQueued = false;
     const now = Date.now();
-    if (!all && !buffer.hasDue(now)) {
+    if (!force && !buffer.hasDue(now)) {
       const next = buffer.nextDueAt;
       // Engine steps call flush often; the timer only covers a stall between steps.
       if (next !== undefined && !timer) timer = setTimeout(() => ((timer = undefined), flush()), Math.max(0, next - now));
       return;
     }
     if (buffer.isEmpty && !stats) return;
-    post({ type: 'events', ...buffer.take(now, all), stats, batchSizes });
+    post({ type: 'events', ...buffer.take(), stats, batchSizes });
     stats = undefined;
     batchSizes = [];
   };

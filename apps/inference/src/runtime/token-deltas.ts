@@ -27,42 +27,37 @@ interface OpenDelta {
   index: number;
   ids: number[];
   text: string;
-  /** When its first token was pushed (ms). */
-  openedAt: number;
-  /** Its request ended: the delta goes out with the done event, at once. */
-  closing: boolean;
 }
 
 /**
  * Collects generation events between two worker messages: consecutive tokens of one request
- * merge into one delta, which is due once it has waited `intervalMs`, at once when it holds
- * the request's first token (time to first token is never traded away) or when the request
- * has ended. Done events go out with (after) their request's last delta; keys are never
- * reused, so tokens-then-dones keeps every request's order.
+ * merge into one delta. Everything goes out together, once the oldest event has waited
+ * `intervalMs`, or at once when a request's first token is in (time to first token is never
+ * traded away). One message for all requests, rather than one per request falling due, also
+ * wakes the receiving thread as seldom as possible. Done events go out after all deltas (a
+ * request's done follows its tokens and keys are never reused, so every request keeps its order).
  */
 export class TokenDeltaBuffer {
-  /**
-   * In insertion order, which is also age order. take() builds a new map of what stays rather
-   * than deleting: a Map keeps deleted slots until it rehashes, and finding the oldest entry
-   * would walk over them.
-   */
   private deltas = new Map<number, OpenDelta>();
   private dones: KeyedDone[] = [];
+  private tokenCount = 0;
+  /** When the oldest event waiting was pushed (undefined when none waits). */
+  private oldestAt: number | undefined;
   private urgent = false;
 
   constructor(private readonly intervalMs: number) {}
 
   push(key: number, event: GenerationEvent, now: number): void {
-    const open = this.deltas.get(key);
+    this.oldestAt ??= now;
     if (event.type === 'done') {
       this.dones.push({ key, event });
-      if (open) open.closing = true;
-      this.urgent = true;
       return;
     }
+    if (event.index === 0 || this.intervalMs <= 0) this.urgent = true;
+    this.tokenCount += event.tokenIds.length;
+    const open = this.deltas.get(key);
     if (!open) {
-      this.deltas.set(key, { index: event.index, ids: [...event.tokenIds], text: event.text, openedAt: now, closing: false });
-      if (event.index === 0 || this.intervalMs <= 0) this.urgent = true;
+      this.deltas.set(key, { index: event.index, ids: [...event.tokenIds], text: event.text });
       return;
     }
     for (const id of event.tokenIds) open.ids.push(id);
@@ -70,46 +65,35 @@ export class TokenDeltaBuffer {
   }
 
   get isEmpty(): boolean {
-    return this.deltas.size === 0 && this.dones.length === 0;
+    return this.oldestAt === undefined;
   }
 
-  /** When the oldest open delta falls due (undefined when nothing waits). */
+  /** When what waits falls due (undefined when nothing waits). */
   get nextDueAt(): number | undefined {
-    for (const d of this.deltas.values()) return d.openedAt + this.intervalMs;
-    return undefined;
+    return this.urgent ? this.oldestAt : this.oldestAt === undefined ? undefined : this.oldestAt + this.intervalMs;
   }
 
-  /** Whether something is due at `now`. */
+  /** Whether what waits is due at `now`. */
   hasDue(now: number): boolean {
-    const next = this.nextDueAt;
-    return this.urgent || (next !== undefined && next <= now);
+    const due = this.nextDueAt;
+    return due !== undefined && due <= now;
   }
 
-  /** Takes the deltas due at `now` (all of them with `all`) and every done event. */
-  take(now: number, all = false): { deltas: TokenDeltaColumns; dones: KeyedDone[] } {
-    const due: [number, OpenDelta][] = [];
-    const waiting = new Map<number, OpenDelta>();
-    let tokens = 0;
-    for (const entry of this.deltas) {
-      const d = entry[1];
-      if (all || d.closing || d.index === 0 || d.openedAt + this.intervalMs <= now) {
-        due.push(entry);
-        tokens += d.ids.length;
-      } else waiting.set(entry[0], d);
-    }
-    this.deltas = waiting;
-    const n = due.length;
+  /** Takes everything collected so far, leaving the buffer empty. */
+  take(): { deltas: TokenDeltaColumns; dones: KeyedDone[] } {
+    const n = this.deltas.size;
     const cols: TokenDeltaColumns = {
       keys: new Float64Array(n),
       indexes: new Uint32Array(n),
       counts: new Uint32Array(n),
-      tokenIds: new Uint32Array(tokens),
+      tokenIds: new Uint32Array(this.tokenCount),
       textLengths: new Uint32Array(n),
       text: '',
     };
     const texts: string[] = [];
+    let i = 0;
     let at = 0;
-    due.forEach(([key, d], i) => {
+    for (const [key, d] of this.deltas) {
       cols.keys[i] = key;
       cols.indexes[i] = d.index;
       cols.counts[i] = d.ids.length;
@@ -117,10 +101,14 @@ export class TokenDeltaBuffer {
       at += d.ids.length;
       cols.textLengths[i] = d.text.length;
       texts.push(d.text);
-    });
+      i++;
+    }
     cols.text = texts.join('');
     const dones = this.dones;
+    this.deltas = new Map();
     this.dones = [];
+    this.tokenCount = 0;
+    this.oldestAt = undefined;
     this.urgent = false;
     return { deltas: cols, dones };
   }
