@@ -80,8 +80,9 @@ function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], tim
     const timer = setTimeout(finish, timeoutMs);
     sockets.forEach((socket, i) => {
       let sentAt = 0;
-      socket.on('reply.token', () => {
-        if (results[i].tokens++ === 0) results[i].firstTokenMs = Date.now() - sentAt;
+      socket.on('reply.token', (e: { tokens?: number }) => {
+        if (results[i].tokens === 0) results[i].firstTokenMs = Date.now() - sentAt;
+        results[i].tokens += e.tokens ?? 1;
       });
       socket.on('turn.end', (e: { reason: string }) => {
         results[i].ok = e.reason === 'completed' && results[i].tokens === TOKENS;

@@ -2,17 +2,21 @@
  * npm run bench:inference [-- --json]
  *
  * For the shipped tiny-decoder, at 1, 8, 32 and 64 concurrent streams of 64 new tokens each:
- *   (a) service: the inference service as its own process, over gRPC (continuous batching);
+ *   (a) service: the inference service as its own process, over gRPC (continuous batching),
+ *       measured after one unmeasured run at the same concurrency (steady state);
  *   (b) sequential: the same requests one at a time straight on onnxruntime-node (batch 1);
  *   (c) ceiling: onnxruntime-node in this process at the best batch size <= the concurrency,
  *       fixed batches, no scheduler, no transport, no streaming.
- * Also the service main thread's event-loop delay p99 during each service run. Prints a table
+ * Also the service main thread's event-loop delay p99 during each service run, and the CPU time
+ * per token of the service's main thread, of its other threads (model workers) and of this
+ * bench's gRPC client (Linux /proc; steadier than tokens/s on a shared machine). Prints a table
  * (unless --json) and one JSON object on the last line.
+ * `--cpu-prof-dir <dir>` writes a CPU profile of the inference process there (node --cpu-prof).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
+import { INFERENCE_CONTRACT, inference, tokenDeltaCount } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { encodeChatPrompt } from '../apps/inference/src/runtime/chat-template';
@@ -27,6 +31,7 @@ const NEW_TOKENS = 64;
 const ELD_RESOLUTION_S = 0.02;
 
 const json = process.argv.includes('--json');
+const cpuProfDir = process.argv.includes('--cpu-prof-dir') ? process.argv[process.argv.indexOf('--cpu-prof-dir') + 1] : undefined;
 const log = (msg: string) => (json ? process.stderr : process.stdout).write(`${msg}\n`);
 
 const userText = (i: number) => `Request ${i}: tell the troupe a short story about a lantern.`;
@@ -60,11 +65,41 @@ async function serviceRun(grpc: GrpcClient, n: number): Promise<{ tps: number; t
         if (!chunk.token) continue;
         if (first) ttft.push(performance.now() - t0);
         first = false;
-        tokens++;
+        tokens += tokenDeltaCount(chunk.token);
       }
     }),
   );
   return { tps: tokens / ((performance.now() - started) / 1000), ttft, tokens };
+}
+
+/** CPU ms of a process so far: its main thread and all its threads (Linux /proc; zeros elsewhere). */
+function processCpuMs(pid: number | undefined): { main: number; all: number } {
+  const ms = (stat: string) => {
+    const fields = readFileSync(stat, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+  };
+  if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return { main: 0, all: 0 };
+  let all = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) all += ms(`/proc/${pid}/task/${tid}/stat`);
+  return { main: ms(`/proc/${pid}/task/${pid}/stat`), all };
+}
+
+/** CPU µs per token spent by the service's main thread, its other threads, and this client. */
+async function withCpuPerToken<T extends { tokens: number }>(pid: number | undefined, run: () => Promise<T>): Promise<T & { cpu: { main: number; workers: number; client: number } }> {
+  const before = processCpuMs(pid);
+  const client = process.cpuUsage();
+  const result = await run();
+  const after = processCpuMs(pid);
+  const clientUs = process.cpuUsage(client);
+  const perToken = (us: number) => round(us / result.tokens, 1);
+  return {
+    ...result,
+    cpu: {
+      main: perToken((after.main - before.main) * 1000),
+      workers: perToken((after.all - after.main - (before.all - before.main)) * 1000),
+      client: perToken(clientUs.user + clientUs.system),
+    },
+  };
 }
 
 async function scrapeEventLoopP99(url: string): Promise<number> {
@@ -118,14 +153,17 @@ async function main(): Promise<void> {
   const stack = await ServiceStack.start({
     services: ['inference'],
     env: { inference: { LOG_LEVEL: 'warn', INFERENCE_MAX_BATCH_SIZE: '64', INFERENCE_STEP_DELAY_MS: '0' } },
+    execArgv: cpuProfDir ? { inference: ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] } : undefined,
   });
   const grpc = new GrpcClient(INFERENCE_CONTRACT, stack.grpcAddress('inference'), 120_000);
-  const results: { n: number; svc: Awaited<ReturnType<typeof serviceRun>>; eld: number; sequential: number }[] = [];
+  const results: { n: number; svc: Awaited<ReturnType<typeof withCpuPerToken<Awaited<ReturnType<typeof serviceRun>>>>>; eld: number; sequential: number }[] = [];
   try {
-    await serviceRun(grpc, 4); // warm-up
     for (const n of CONCURRENCY) {
+      // Steady state, as a long-running service sees it: one unmeasured run at this concurrency
+      // first (the first batch of a new size grows onnxruntime's arena and meets cold code).
+      await serviceRun(grpc, n);
       await scrapeEventLoopP99(stack.httpUrl('inference')); // resets the histogram
-      const svc = await serviceRun(grpc, n);
+      const svc = await withCpuPerToken(stack.pid('inference'), () => serviceRun(grpc, n));
       const eld = await scrapeEventLoopP99(stack.httpUrl('inference'));
       if (svc.tokens !== n * NEW_TOKENS) throw new Error(`service made ${svc.tokens} tokens, expected ${n * NEW_TOKENS}`);
       const sequential = await inProcessTps(session, prompts(n), 1);
@@ -150,10 +188,12 @@ async function main(): Promise<void> {
       event_loop_delay_p99_ms: round(eld, 2),
       service_vs_ceiling: round(svc.tps / ceiling, 3),
       service_vs_sequential: round(svc.tps / sequential, 2),
+      service_cpu_us_per_token: svc.cpu,
     };
     log(
       `c=${String(n).padStart(2)}  service ${row.service_tps} tok/s (${row.service_vs_ceiling} of ceiling, ${row.service_vs_sequential}x sequential)  ` +
-        `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps}  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms`,
+        `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps}  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms  ` +
+        `cpu µs/token main ${svc.cpu.main} workers ${svc.cpu.workers} client ${svc.cpu.client}`,
     );
     return row;
   });

@@ -1,4 +1,4 @@
-import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
+import { INFERENCE_CONTRACT, inference, tokenDeltaCount } from '@troupe/contracts';
 import { GrpcCallError, GrpcClient, GrpcStatus } from '@troupe/grpc';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +49,7 @@ describe('inference model registry (watched directory, admin RPCs)', () => {
     let tokens = 0;
     let done: inference.GenerateDone | undefined;
     for await (const c of grpc.serverStream<inference.GenerateRequest, inference.GenerateResponse>('generate', req)) {
-      if (c.token) tokens++;
+      if (c.token) tokens += tokenDeltaCount(c.token);
       if (c.done) done = c.done;
     }
     return { tokens, done };

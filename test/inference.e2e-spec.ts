@@ -23,7 +23,7 @@ describe('inference service over gRPC', () => {
     const chunks: inference.GenerateResponse[] = [];
     for await (const c of grpc.serverStream<inference.GenerateRequest, inference.GenerateResponse>('generate', req)) chunks.push(c);
     return {
-      tokens: chunks.flatMap((c) => (c.token ? [c.token.tokenId] : [])),
+      tokens: chunks.flatMap((c) => c.token?.tokenIds ?? []),
       done: chunks.find((c) => c.done)?.done,
     };
   };

@@ -1,5 +1,5 @@
 import { ReplyDoneEvent, ReplyTokenEvent } from '@troupe/domain';
-import { ChatClient } from './support/chat-client';
+import { ChatClient, chunkStarts } from './support/chat-client';
 import { longTalkerRole, makeRolesDir } from './support/roles-fixture';
 import { RawPollingClient } from './support/raw-polling-client';
 import { ServiceStack } from './support/service-stack';
@@ -22,8 +22,12 @@ describe('resumable streams across session instances', () => {
 
   beforeAll(async () => {
     roles = makeRolesDir({ 'long-talker.json': longTalkerRole(150) });
-    // A small bound on unsent events per client, so the slow-client test reaches it quickly.
-    stack = await ServiceStack.start({ rolesDir: roles.dir, env: { session: { MAX_PENDING_PACKETS: '40', SLOW_CLIENT_TIMEOUT_MS: '1500' } } });
+    // A small bound on unsent events per client, so the slow-client test reaches it quickly;
+    // every decoded token streamed on its own (no stream interval), so a reply makes many events.
+    stack = await ServiceStack.start({
+      rolesDir: roles.dir,
+      env: { session: { MAX_PENDING_PACKETS: '40', SLOW_CLIENT_TIMEOUT_MS: '1500' }, inference: { INFERENCE_STREAM_INTERVAL_MS: '0' } },
+    });
     second = await stack.addSessionInstance();
   });
 
@@ -66,7 +70,7 @@ describe('resumable streams across session instances', () => {
     expect(seenAfter[0]).toBe(lastSeq + 1);
     // The tokens from both connections make up the whole reply.
     const tokens = [...ada.tokens(ack.turnId), ...back.tokens(ack.turnId)];
-    expect(tokens.map((t) => t.index)).toEqual(tokens.map((_, i) => i));
+    expect(tokens.map((t) => t.index)).toEqual(chunkStarts(tokens));
     expect(tokens.map((t) => t.text).join('')).toBe(done.text);
 
     // And the live stream continues on the new instance.

@@ -67,3 +67,18 @@ export class ChatClient {
     this.socket.close();
   }
 }
+
+/** Where each reply chunk should start: the tokens of the chunks before it (a chunk may carry several). */
+export function chunkStarts(chunks: readonly Pick<ReplyTokenEvent, 'tokens'>[]): number[] {
+  let at = 0;
+  return chunks.map((c) => {
+    const start = at;
+    at += c.tokens ?? 1;
+    return start;
+  });
+}
+
+/** Tokens carried by reply chunks. */
+export function chunkTokens(chunks: readonly Pick<ReplyTokenEvent, 'tokens'>[]): number {
+  return chunks.reduce((n, c) => n + (c.tokens ?? 1), 0);
+}

@@ -25,6 +25,8 @@ export interface StackOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Start only these (default: all four); readiness waits on the session, else the last one. */
   services?: readonly ServiceName[];
+  /** Extra node flags per service (e.g. `--cpu-prof` for a benchmark's profile). */
+  execArgv?: Partial<Record<ServiceName, string[]>>;
 }
 
 interface Running {
@@ -227,7 +229,7 @@ export class ServiceStack {
   }
 
   private spawn(service: ServiceName): void {
-    const child = spawn(process.execPath, [mainOf(service)], {
+    const child = spawn(process.execPath, [...(this.options.execArgv?.[service] ?? []), mainOf(service)], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ONNXRUNTIME_NODE_INSTALL: 'skip', ...this.env(service) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -92,6 +92,16 @@ export class InferenceConfig extends BaseServiceConfig {
   @Max(1024)
   INFERENCE_JOBS_CONCURRENCY = 16;
 
+  /**
+   * Longest a decoded token waits to be streamed together with the request's next tokens (ms).
+   * A request's first token and its end are sent at once. Fewer, larger stream messages leave
+   * the CPU to decoding (vLLM's stream interval does the same); 0 sends every step's tokens.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  INFERENCE_STREAM_INTERVAL_MS = 20;
+
   /** Pause after each decode step (ms). Keep 0; end-to-end tests set it so replies last long enough to cancel. */
   @IsInt()
   @Min(0)

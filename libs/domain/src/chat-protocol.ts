@@ -136,9 +136,11 @@ export interface ReplyTokenEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   roleId: string;
-  /** Position of the token in this reply, from 0. */
+  /** Position in this reply of the chunk's first token, from 0. */
   index: number;
   text: string;
+  /** Tokens the chunk carries (several when the inference service streamed them together); 1 when absent. */
+  tokens?: number;
 }
 
 export interface ToolCallEvent extends Sequenced {

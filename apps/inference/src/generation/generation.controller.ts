@@ -8,7 +8,7 @@ import { EmbedRequestDto } from '../embeddings/dto/embed-request.dto';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { GenerateRequestDto } from './dto/generate-request.dto';
 import { ModelRequestDto } from './dto/model-request.dto';
-import { GenerationService } from './generation.service';
+import { GenerationService, StreamOutlet } from './generation.service';
 
 function toRpcError(e: unknown) {
   if (e instanceof ModelNotFoundError) return grpcError(status.NOT_FOUND, e.message);
@@ -32,8 +32,14 @@ export class GenerationController implements inference.InferenceServiceControlle
   ) {}
 
   /** Unsubscribing (the client cancelled, or the deadline passed) aborts decoding in the worker. */
-  generate(request: inference.GenerateRequest, _metadata?: Metadata, call?: { getDeadline?(): Deadline }): Observable<inference.GenerateResponse> {
-    return defer(() => this.generation.generate(validateGrpcRequest(GenerateRequestDto, request), deadlineMs(call?.getDeadline?.()))).pipe(
+  generate(
+    request: inference.GenerateRequest,
+    _metadata?: Metadata,
+    call?: { getDeadline?(): Deadline } & Partial<StreamOutlet>,
+  ): Observable<inference.GenerateResponse> {
+    // The call is a Writable on the gRPC server; its backpressure lets the service coalesce tokens.
+    const outlet = call && typeof call.once === 'function' && 'writableNeedDrain' in call ? (call as StreamOutlet) : undefined;
+    return defer(() => this.generation.generate(validateGrpcRequest(GenerateRequestDto, request), deadlineMs(call?.getDeadline?.()), outlet)).pipe(
       catchError((e: unknown) => throwError(() => toRpcError(e))),
     );
   }

@@ -9,7 +9,7 @@ import { InferenceConfig } from '../inference.config';
 import { ModelRegistryService } from '../models/model-registry.service';
 import { UpstreamError } from '../remote/upstream-error';
 import { fitRequest } from '../runtime/text-model';
-import type { DoneEvent, FinishReason } from '../runtime/generation.types';
+import type { DoneEvent, FinishReason, TokenEvent } from '../runtime/generation.types';
 import { Observable } from 'rxjs';
 import { GenerateRequestDto } from './dto/generate-request.dto';
 import { InferenceMetrics } from '../metrics/inference.metrics';
@@ -23,6 +23,13 @@ const FAILURES: Partial<Record<FinishReason, status>> = {
   error: status.INTERNAL,
 };
 
+/** Where a stream is written, when it can tell it is backed up: a gRPC server call (a Node Writable). */
+export interface StreamOutlet {
+  /** True once write() has returned false, until 'drain'. */
+  readonly writableNeedDrain: boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
 @Injectable()
 export class GenerationService {
   constructor(
@@ -33,12 +40,14 @@ export class GenerationService {
   ) {}
 
   /**
-   * Streams token events then one `done` event carrying the whole text and usage. A missed
+   * Streams token deltas then one `done` event carrying the whole text and usage. A missed
    * deadline, a full queue or a worker error end the stream with the matching gRPC status.
    * `callDeadline` (epoch ms) is the gRPC call's own deadline when it has one. Unsubscribing
    * cancels the request in the worker. Push-based end to end: a token costs no promise here.
+   * While `outlet` (the gRPC call) has more written than it has sent, new tokens are held and
+   * go out as one delta when it drains: a slow reader gets fewer, larger messages.
    */
-  generate(request: GenerateRequestDto, callDeadline?: number): Observable<inference.GenerateResponse> {
+  generate(request: GenerateRequestDto, callDeadline?: number, outlet?: StreamOutlet): Observable<inference.GenerateResponse> {
     return new Observable((subscriber) => {
       const model = this.models.get(request.model);
       const name = model.manifest.name;
@@ -47,8 +56,18 @@ export class GenerationService {
       if (callDeadline !== undefined && Number.isFinite(callDeadline)) deadlines.push(callDeadline);
       const timing = this.metrics.request(name);
       let text = '';
-      // Worker messages arrive outside the call's async context: bind the logging part to it.
-      const onDone = AsyncResource.bind((event: DoneEvent) => {
+      let held: TokenEvent | undefined;
+      const send = (d: TokenEvent) => subscriber.next({ token: { index: d.index, tokenId: d.tokenIds[0] ?? 0, text: d.text, tokenIds: d.tokenIds } });
+      const release = () => {
+        const d = held;
+        held = undefined;
+        if (d) send(d);
+      };
+      // Worker messages arrive outside the call's async context: the logging part runs in it.
+      // (One resource per call: AsyncResource.bind per callback costs more than the rest of a request.)
+      const callContext = new AsyncResource('troupe.generate');
+      const onDone = (event: DoneEvent) => callContext.runInAsyncScope(finish, null, event);
+      const finish = (event: DoneEvent) => {
         timing.done(event.finishReason, event.promptTokens, event.queueMs);
         this.logger.info(
           { model: name, finishReason: event.finishReason, promptTokens: event.promptTokens, completionTokens: event.completionTokens, queueMs: event.queueMs },
@@ -56,6 +75,7 @@ export class GenerationService {
         );
         const failure = FAILURES[event.finishReason];
         if (failure !== undefined) return subscriber.error(grpcError(failure, `${name}: ${event.error ?? event.finishReason}`));
+        release();
         subscriber.next({
           done: {
             finishReason: event.finishReason,
@@ -65,7 +85,7 @@ export class GenerationService {
           },
         });
         subscriber.complete();
-      });
+      };
       const chat = {
         requestId: request.requestId || randomUUID(),
         messages: request.messages,
@@ -82,16 +102,23 @@ export class GenerationService {
       return model.submit(fitRequest(model, chat), {
         push: (event) => {
           if (event.type === 'done') return onDone(event);
-          timing.token();
+          timing.tokens(event.tokenIds.length);
           text += event.text;
-          subscriber.next({ token: { index: event.index, tokenId: event.tokenId, text: event.text } });
+          if (held) {
+            held.tokenIds.push(...event.tokenIds);
+            held.text += event.text;
+          } else if (outlet?.writableNeedDrain) {
+            held = { ...event, tokenIds: [...event.tokenIds] };
+            outlet.once('drain', release);
+          } else send(event);
         },
         // Remote backends and routers say which status fits; a dead local worker is UNAVAILABLE.
-        fail: AsyncResource.bind((err: Error) => {
-          const code = err instanceof UpstreamError ? err.code : status.UNAVAILABLE;
-          this.logger.warn({ model: name, code: status[code], err: err.message }, 'generation failed');
-          subscriber.error(grpcError(code, `${name}: ${err.message}`));
-        }),
+        fail: (err: Error) =>
+          callContext.runInAsyncScope(() => {
+            const code = err instanceof UpstreamError ? err.code : status.UNAVAILABLE;
+            this.logger.warn({ model: name, code: status[code], err: err.message }, 'generation failed');
+            subscriber.error(grpcError(code, `${name}: ${err.message}`));
+          }),
       });
     });
   }

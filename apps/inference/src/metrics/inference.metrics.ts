@@ -76,8 +76,12 @@ export class InferenceMetrics {
     return () => offs.forEach((off) => off());
   }
 
-  /** Timings of one request; call token() per streamed token and done() once. */
-  request(model: string): { token(): void; done(reason: string, promptTokens: number, queueMs?: number): void } {
+  /**
+   * Timings of one request; call tokens(n) per streamed delta of n tokens and done() once. The
+   * tokens of one delta arrive together: the first is observed at the gap since the previous
+   * delta, the others at 0, which is the inter-token latency a client sees.
+   */
+  request(model: string): { tokens(count: number): void; done(reason: string, promptTokens: number, queueMs?: number): void } {
     // Label children bound once per request: the per-token path does no label hashing.
     const ttft = this.ttft.labels({ model });
     const itl = this.itl.labels({ model });
@@ -85,12 +89,13 @@ export class InferenceMetrics {
     const started = performance.now();
     let last = 0;
     return {
-      token: () => {
+      tokens: (count) => {
         const now = performance.now();
         if (last === 0) ttft.observe((now - started) / 1000);
         else itl.observe((now - last) / 1000);
+        for (let i = 1; i < count; i++) itl.observe(0);
         last = now;
-        generated.inc();
+        generated.inc(count);
       },
       done: (reason, promptTokens, queueMs) => {
         this.e2e.observe({ model }, (performance.now() - started) / 1000);

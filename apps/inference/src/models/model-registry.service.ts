@@ -27,6 +27,7 @@ interface InstanceOptions {
   intraOpThreads?: number;
   executionProviders: string[];
   limits: NonNullable<Parameters<typeof GenerationWorkerClient.start>[1]>['limits'];
+  streamIntervalMs: number;
   /** API keys of remote models, by environment variable name. */
   secret: (name: string) => string;
   /** Other text models served here, by name (what routers send requests to). */
@@ -220,6 +221,7 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
         maxPrefillTokensPerStep: this.config.INFERENCE_MAX_PREFILL_TOKENS,
         stepDelayMs: this.config.INFERENCE_STEP_DELAY_MS,
       },
+      streamIntervalMs: this.config.INFERENCE_STREAM_INTERVAL_MS,
       secret: (name) => this.secrets.get(name),
       resolve: (name) => this.get(name),
     };

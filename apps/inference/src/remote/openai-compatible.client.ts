@@ -134,7 +134,7 @@ export class OpenAiCompatibleClient implements TextModel {
       const decoder = new SseDecoder();
       const reply = new ChatCompletionAccumulator();
       const emit = (text: string) => {
-        if (text && !ended) sink.push({ type: 'token', tokenId: 0, text, index: index++ });
+        if (text && !ended) sink.push({ type: 'token', tokenIds: [0], text, index: index++ });
       };
       streaming = true;
       arm(this.manifest.timeouts.idleMs, 'stream stalled');

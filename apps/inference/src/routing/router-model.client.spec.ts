@@ -22,7 +22,7 @@ function fakeModel(name: string, script: Script[]) {
         if (step === 'fail') return sink.fail(new UpstreamError(status.UNAVAILABLE, 'upstream HTTP 503: busy'));
         if (step === 'rate-limited') return sink.fail(new UpstreamError(status.RESOURCE_EXHAUSTED, 'upstream HTTP 429: slow down (retry after 10s)', 10_000));
         if (step === 'rejected') return sink.push({ type: 'done', finishReason: 'rejected', promptTokens: 0, completionTokens: 0, error: 'queue full' });
-        sink.push({ type: 'token', tokenId: 0, text: `${name}!`, index: 0 });
+        sink.push({ type: 'token', tokenIds: [0], text: `${name}!`, index: 0 });
         if (step === 'token-then-fail') return sink.fail(new UpstreamError(status.UNAVAILABLE, 'upstream stream ended before [DONE]'));
         sink.push({ type: 'done', finishReason: 'stop', promptTokens: 1, completionTokens: 1 });
       });

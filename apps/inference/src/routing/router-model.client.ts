@@ -109,7 +109,7 @@ export class RouterModelClient implements TextModel {
         push: (event) => {
           if (finished || current !== breaker) return;
           if (event.type === 'token') {
-            tokensSent++;
+            tokensSent += event.tokenIds.length;
             return sink.push(event);
           }
           if (FAILED.has(event.finishReason)) {

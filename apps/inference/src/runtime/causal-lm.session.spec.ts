@@ -75,6 +75,24 @@ describe('CausalLmSession (tiny decoder, real onnxruntime)', () => {
     expect(session.kvBytesPerToken).toBe(2 * 2 * 4 * 16 * 4);
   });
 
+  it('keeps decoding in the same tensors, without a copy, when one row of four leaves', async () => {
+    const prompts = [[3], [10, 20, 30, 40, 50], [7, 8, 9], [11, 12]];
+    const caches = prompts.map(() => session.createSequence().cache);
+    await session.prefillBatch(caches, prompts);
+    const solo = await Promise.all(prompts.map(async (p) => { const s = session.createSequence(); await s.prefill(p); return s; }));
+    await session.decodeBatch(caches, [1, 2, 3, 4]);
+    for (let i = 0; i < 4; i++) await solo[i].decodeStep(i + 1);
+    // Row 1 leaves; the other three keep their rows of the 4-row tensors (row 1 decodes along, unread).
+    const members = [0, 2, 3];
+    for (let step = 0; step < 2; step++) {
+      const tokens = members.map((i) => 50 + i + step);
+      const logits = await session.decodeBatch(members.map((i) => caches[i]), tokens);
+      expect(caches[0].past['past_key_values.0.key'].dims[0]).toBe(4);
+      expect(members.map((i) => caches[i].row)).toEqual(members);
+      for (const [j, i] of members.entries()) expect(maxAbsDiff(logits[j], await solo[i].decodeStep(tokens[j]))).toBeLessThan(1e-4);
+    }
+  });
+
   it('prefills prompts of different lengths in one padded run, then decodes them together', async () => {
     const prompts = [[3, 4], [10, 20, 30, 40, 50], [7]];
     const solo = await Promise.all(prompts.map(async (p) => ({ s: session.createSequence(), p })));

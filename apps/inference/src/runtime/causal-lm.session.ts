@@ -192,42 +192,61 @@ export class CausalLmSession {
    * One decode step for several sequences in ONE run: each appends its token. Caches of
    * different lengths are merged along the past axis with left padding that attention_mask
    * hides; position_ids carry each sequence's own positions, so a sequence computes the same
-   * thing whoever its companions are. When the caches already are the rows of the previous
-   * step's output (the batch did not change) they are fed as they are, with no copy.
+   * thing whoever its companions are. When the caches already are rows of the previous step's
+   * output they are fed as they are, with no copy, even when a few rows have left the batch:
+   * a left row is decoded along (token 0, attending to itself only) and its result ignored,
+   * which costs far less than copying every other row's cache into a compacted tensor.
    * Returns each sequence's next-token logits.
    */
   async decodeBatch(caches: readonly KvCache[], tokenIds: readonly number[]): Promise<Float32Array[]> {
-    const b = caches.length;
-    if (b === 0 || tokenIds.length !== b) throw new Error('decodeBatch needs one token per cache');
+    if (caches.length === 0 || tokenIds.length !== caches.length) throw new Error('decodeBatch needs one token per cache');
     for (const c of caches) {
       if (c.length === 0) throw new Error('decodeBatch needs prefilled caches');
       if (c.length + 1 > this.manifest.contextLength) throw new Error(`context length exceeded: ${c.length} + 1 > ${this.manifest.contextLength}`);
     }
-    const whole = this.isWholeBatch(caches);
-    const width = whole ? caches[0].width : Math.max(...caches.map((c) => c.length));
-    const past = whole ? caches[0].past : this.mergePast(caches, width);
+    const rows = this.sharedRows(caches);
+    if (rows === undefined) {
+      // Compact: the caches become rows 0..n-1 of fresh tensors.
+      const width = Math.max(...caches.map((c) => c.length));
+      const merged = this.mergePast(caches, width);
+      caches.forEach((c, i) => {
+        c.past = merged;
+        c.row = i;
+        c.width = width;
+      });
+    }
+    const b = rows ?? caches.length;
+    const width = caches[0].width;
     const total = width + 1;
+    const ids = new BigInt64Array(b);
+    const positions = new BigInt64Array(b);
     const mask = new BigInt64Array(b * total);
-    for (let i = 0; i < b; i++) mask.fill(1n, i * total + (width - caches[i].length), (i + 1) * total);
+    // Rows no cache holds any more: only their own new position is visible.
+    for (let r = 0; r < b; r++) mask[r * total + width] = 1n;
+    caches.forEach((c, i) => {
+      ids[c.row] = BigInt(tokenIds[i]);
+      positions[c.row] = BigInt(c.length);
+      mask.fill(1n, c.row * total + (width - c.length), (c.row + 1) * total);
+    });
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokenIds, (t) => BigInt(t)), [b, 1]),
+      input_ids: new ort.Tensor('int64', ids, [b, 1]),
       attention_mask: new ort.Tensor('int64', mask, [b, total]),
-      ...past,
+      ...caches[0].past,
     };
-    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(caches, (c) => BigInt(c.length)), [b, 1]);
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [b, 1]);
     if (this.hasUseCacheBranch) feeds[USE_CACHE_BRANCH] = new ort.Tensor('bool', [true], [1]);
 
     const out = await this.session.run(feeds);
     const next = this.presentOf(out);
-    caches.forEach((c, i) => {
+    for (const c of caches) {
       c.past = next;
-      c.row = i;
       c.width = total;
       c.length += 1;
-    });
+    }
     const vocab = out.logits.dims[2];
     const data = out.logits.data as Float32Array;
-    return caches.map((_, i) => data.slice(i * vocab, (i + 1) * vocab));
+    // Views, not copies: each run's output is a fresh buffer, so the rows stay as they are.
+    return caches.map((c) => data.subarray(c.row * vocab, (c.row + 1) * vocab));
   }
 
   /** KV bytes per token over all layers (keys and values). */
@@ -243,9 +262,23 @@ export class CausalLmSession {
 
   /** True when `caches` are, in order, all the rows of the same tensors. */
   private isWholeBatch(caches: readonly KvCache[]): boolean {
-    const first = caches[0].past;
-    const rows = first[this.pastNames[0]]?.dims[0];
-    return rows === caches.length && caches.every((c, i) => c.past === first && c.row === i && c.width === caches[0].width);
+    return this.sharedRows(caches) === caches.length && caches.every((c, i) => c.row === i);
+  }
+
+  /**
+   * Row count of the tensors `caches` share, when they are distinct rows of the same tensors
+   * of one width and at most a quarter of the rows are unheld (left the batch); else undefined.
+   */
+  private sharedRows(caches: readonly KvCache[]): number | undefined {
+    const first = caches[0];
+    const rows = first.past[this.pastNames[0]]?.dims[0];
+    if (rows === undefined || caches.length * 4 < rows * 3) return undefined;
+    const seen = new Uint8Array(rows);
+    for (const c of caches) {
+      if (c.past !== first.past || c.width !== first.width || c.row >= rows || seen[c.row]) return undefined;
+      seen[c.row] = 1;
+    }
+    return rows;
   }
 
   /** Copies each cache's positions into new tensors of `width`, right-aligned (left padding). */

@@ -50,14 +50,33 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     tokens.forEach((e, i) => expect(e.index).toBe(i));
     expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'length', promptTokens: prompt.length, completionTokens: 16, queueMs: expect.any(Number) });
     // Deltas are exactly the UTF-8-safe decode of the streamed ids (special tokens skipped).
-    const ids = tokens.map((e) => (e.type === 'token' ? e.tokenId : -1));
+    const ids = tokens.flatMap((e) => (e.type === 'token' ? e.tokenIds : []));
     const text = tokens.map((e) => (e.type === 'token' ? e.text : '')).join('');
     expect(client.tokenizer.decode(ids, { skipSpecialTokens: true }).startsWith(text)).toBe(true);
   });
 
+  it('with a stream interval, sends the first token alone and later tokens together, the same ids and text', async () => {
+    const coalescing = await GenerationWorkerClient.start(modelDir, { intraOpThreads: 1, streamIntervalMs: 5_000 });
+    try {
+      const events = await collect(coalescing.generate(req({ maxNewTokens: 16 })));
+      const deltas = events.flatMap((e) => (e.type === 'token' ? [e] : []));
+      expect(deltas[0]).toMatchObject({ index: 0, tokenIds: [expect.any(Number)] });
+      // 15 more tokens decode in far less than the interval: the request's end sends them as one delta.
+      expect(deltas.length).toBeLessThan(16);
+      const starts = deltas.map((d) => d.index);
+      expect(starts).toEqual(deltas.map((_, i) => deltas.slice(0, i).reduce((n, d) => n + d.tokenIds.length, 0)));
+      const alone = (await collect(client.generate(req({ maxNewTokens: 16 })))).flatMap((e) => (e.type === 'token' ? [e] : []));
+      expect(deltas.flatMap((d) => d.tokenIds)).toEqual(alone.flatMap((d) => d.tokenIds));
+      expect(deltas.map((d) => d.text).join('')).toBe(alone.map((d) => d.text).join(''));
+      expect(events[events.length - 1]).toMatchObject({ type: 'done', completionTokens: 16 });
+    } finally {
+      await coalescing.close();
+    }
+  });
+
   it('is deterministic: greedy always, sampling for a fixed seed', async () => {
     const ids = async (r: Partial<GenerateRequest>) =>
-      (await collect(client.generate(req(r)))).flatMap((e) => (e.type === 'token' ? [e.tokenId] : []));
+      (await collect(client.generate(req(r)))).flatMap((e) => (e.type === 'token' ? e.tokenIds : []));
     expect(await ids({})).toEqual(await ids({}));
     const sampled = { temperature: 1.2, topK: 50, topP: 0.95, seed: 1234 };
     expect(await ids(sampled)).toEqual(await ids(sampled));
@@ -65,7 +84,7 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
   });
 
   it('stops on a stop token without streaming it', async () => {
-    const greedy = (await collect(client.generate(req()))).flatMap((e) => (e.type === 'token' ? [e.tokenId] : []));
+    const greedy = (await collect(client.generate(req()))).flatMap((e) => (e.type === 'token' ? e.tokenIds : []));
     const stopAt = greedy[3];
     const events = await collect(client.generate(req({ stopTokenIds: [stopAt] })));
     const firstIdx = greedy.indexOf(stopAt);

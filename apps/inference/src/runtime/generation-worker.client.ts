@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { startModelWorker } from './worker-thread';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmManifest, loadCausalLmManifest } from './causal-lm-manifest';
+import { forEachDelta } from './token-deltas';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
 import type { ExecutionProviderStatus } from './causal-lm.session';
 import type { EngineLimits } from './generation.engine';
@@ -17,6 +18,8 @@ export interface GenerationWorkerOptions {
   executionProviders?: string[];
   /** How long model loading may take. Default 120 s. */
   startTimeoutMs?: number;
+  /** Longest a decoded token waits to be streamed together with later ones (default 0: every step). */
+  streamIntervalMs?: number;
 }
 
 export type StatsListener = (stats: EngineStats, batchSizes: readonly number[]) => void;
@@ -83,7 +86,8 @@ export class GenerationWorkerClient {
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type !== 'events') return;
-      for (const { key, event } of m.events) this.streams.get(key)?.push(event);
+      forEachDelta(m.deltas, (key, event) => this.streams.get(key)?.push(event));
+      for (const { key, event } of m.dones) this.streams.get(key)?.push(event);
       if (m.stats) {
         this.latestStats = m.stats;
         for (const listener of this.statsListeners) listener(m.stats, m.batchSizes);
@@ -118,7 +122,13 @@ export class GenerationWorkerClient {
       throw new Error(`model ${modelDir}: tokenizer has ${tokenizer.vocabSize} ids but manifest vocabSize is ${manifest.vocabSize}`);
     }
 
-    const data: GenerationWorkerData = { modelDir, intraOpThreads: opts.intraOpThreads, executionProviders: opts.executionProviders, limits: opts.limits };
+    const data: GenerationWorkerData = {
+      modelDir,
+      intraOpThreads: opts.intraOpThreads,
+      executionProviders: opts.executionProviders,
+      limits: opts.limits,
+      streamIntervalMs: opts.streamIntervalMs,
+    };
     const { worker, executionProvider } = await startModelWorker('generation.worker', data, modelDir, opts.startTimeoutMs);
     return new GenerationWorkerClient(modelDir, manifest, tokenizer, worker, executionProvider);
   }
@@ -140,7 +150,7 @@ export class GenerationWorkerClient {
   }
 
   /**
-   * Streams a generation: token events, then exactly one done event. Aborting `signal` (or
+   * Streams a generation: token deltas, then exactly one done event. Aborting `signal` (or
    * stopping iteration early) cancels the request in the worker at its next decode step.
    * Throws if the worker has crashed or the client is closed.
    */

@@ -1,6 +1,7 @@
 import type { ExecutionProviderStatus } from './causal-lm.session';
 import type { EngineLimits } from './generation.engine';
-import type { EngineStats, GenerateRequest, GenerationEvent } from './generation.types';
+import type { EngineStats, GenerateRequest } from './generation.types';
+import type { KeyedDone, TokenDeltaColumns } from './token-deltas';
 
 /** workerData of generation.worker. */
 export interface GenerationWorkerData {
@@ -9,6 +10,8 @@ export interface GenerationWorkerData {
   executionProviders?: string[];
   /** Batch bounds (max batch size, KV budget, queue bound, prefill budget); defaults otherwise. */
   limits?: Partial<Omit<EngineLimits, 'kvBytesPerToken'>>;
+  /** Longest a decoded token waits to be sent with later ones (0: every step; see TokenDeltaBuffer). */
+  streamIntervalMs?: number;
 }
 
 /**
@@ -27,8 +30,11 @@ export type ToWorker =
    */
   | { type: 'crash' };
 
-/** Events of one decode step travel in one message (a message per token would cost more). */
+/**
+ * The events of every request decoded since the last message travel in one message, tokens in
+ * columns (a message per token, or an object per token, would cost more than the decoding).
+ */
 export type FromWorker =
   | { type: 'ready'; executionProvider: ExecutionProviderStatus }
   | { type: 'init-error'; message: string }
-  | { type: 'events'; events: { key: number; event: GenerationEvent }[]; stats?: EngineStats; batchSizes: number[] };
+  | { type: 'events'; deltas: TokenDeltaColumns; dones: KeyedDone[]; stats?: EngineStats; batchSizes: number[] };

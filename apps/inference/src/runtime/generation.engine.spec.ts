@@ -57,7 +57,7 @@ describe('GenerationEngine (continuous batching, real onnxruntime)', () => {
     }
 
     tokens(key: number): number[] {
-      return (this.events.get(key) ?? []).flatMap((e) => (e.type === 'token' ? [e.tokenId] : []));
+      return (this.events.get(key) ?? []).flatMap((e) => (e.type === 'token' ? e.tokenIds : []));
     }
 
     text(key: number): string {

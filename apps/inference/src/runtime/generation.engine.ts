@@ -257,12 +257,12 @@ export class GenerationEngine {
     if (s.stop.has(token)) {
       // Held-back text was not a stop string after all: it rides on the stop token's event.
       const tail = s.stopText.flush();
-      if (tail) this.emit(s.key, { type: 'token', tokenId: token, text: tail, index });
+      if (tail) this.emit(s.key, { type: 'token', tokenIds: [token], text: tail, index });
       return void this.finish(s, 'stop');
     }
     const { text, stopped } = s.stopText.push(s.detok.push(token));
     const last = s.generated >= s.maxNew || (s.cache as KvCache).length >= this.session.manifest.contextLength;
-    this.emit(s.key, { type: 'token', tokenId: token, text: last && !stopped ? text + s.stopText.flush() : text, index });
+    this.emit(s.key, { type: 'token', tokenIds: [token], text: last && !stopped ? text + s.stopText.flush() : text, index });
     if (stopped) return void this.finish(s, 'stop');
     if (last) return void this.finish(s, 'length');
     s.lastToken = token;

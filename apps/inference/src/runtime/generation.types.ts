@@ -32,11 +32,13 @@ export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error' | 'deadline
 
 export type GenerationEvent =
   | {
+      /** One or more consecutive completion tokens (a delta). */
       type: 'token';
-      tokenId: number;
-      /** UTF-8-safe text delta (special tokens skipped; may be '' while a character is incomplete). */
+      /** Their ids, in order (0 for backends that do not report ids); the length is the token count. */
+      tokenIds: number[];
+      /** UTF-8-safe text they add (special tokens skipped; may be '' while a character is incomplete). */
       text: string;
-      /** 0-based index of this token in the completion. */
+      /** 0-based completion index of the first of them. */
       index: number;
     }
   | {
@@ -54,6 +56,7 @@ export type GenerationEvent =
     };
 
 export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
+export type TokenEvent = Extract<GenerationEvent, { type: 'token' }>;
 
 /** Batch state of one engine after a step (for metrics and status). */
 export interface EngineStats {

@@ -8,7 +8,8 @@ import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmSession } from './causal-lm.session';
 import { GenerationEngine } from './generation.engine';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
-import type { EngineStats, GenerationEvent } from './generation.types';
+import type { EngineStats } from './generation.types';
+import { TokenDeltaBuffer } from './token-deltas';
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -16,17 +17,25 @@ async function main(): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   const data = workerData as GenerationWorkerData;
 
-  // Events of one step are sent together, with the batch stats, when the step yields.
-  let pending: { key: number; event: GenerationEvent }[] = [];
-  // Stats ride along with the next step's events (a message of their own only when idle).
+  // Decoded tokens are sent in deltas: tokens wait up to streamIntervalMs to go out together
+  // (a first token never waits), all requests' in one message.
+  const buffer = new TokenDeltaBuffer(data.streamIntervalMs ?? 0);
+  // Stats ride along with the next message (a message of their own only when idle).
   let stats: EngineStats | undefined;
   let batchSizes: number[] = [];
   let flushQueued = false;
-  const flush = () => {
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (force = false) => {
     flushQueued = false;
-    if (pending.length === 0 && !stats) return;
-    post({ type: 'events', events: pending, stats, batchSizes });
-    pending = [];
+    const now = Date.now();
+    if (!force && !buffer.hasDue(now)) {
+      const next = buffer.nextDueAt;
+      // Engine steps call flush often; the timer only covers a stall between steps.
+      if (next !== undefined && !timer) timer = setTimeout(() => ((timer = undefined), flush()), Math.max(0, next - now));
+      return;
+    }
+    if (buffer.isEmpty && !stats) return;
+    post({ type: 'events', ...buffer.take(), stats, batchSizes });
     stats = undefined;
     batchSizes = [];
   };
@@ -47,14 +56,15 @@ async function main(): Promise<void> {
       session,
       tokenizer,
       (key, event) => {
-        pending.push({ key, event });
+        buffer.push(key, event, Date.now());
         queueFlush();
       },
       data.limits,
       (s) => {
         stats = s;
         if (s.batchSize > 0) batchSizes.push(s.batchSize);
-        if (s.running === 0 && s.waiting === 0) queueFlush();
+        // Idle: nothing more will come soon, so nothing waits.
+        if (s.running === 0 && s.waiting === 0) flush(true);
         // Between steps no run is in flight: the one safe moment to die.
         if (exitRequested) process.exit(1);
       },
@@ -77,7 +87,8 @@ async function main(): Promise<void> {
         .shutdown()
         .then(() => session.release())
         .finally(() => {
-          flush();
+          clearTimeout(timer);
+          flush(true);
           port.close();
         }),
   };

@@ -106,7 +106,7 @@ export class PacedModelClient {
       if (req.deadlineAt !== undefined && Date.now() > req.deadlineAt) return finish('cancelled');
       if (index >= total) return finish(reply.repeat || total < ids.length ? 'length' : 'stop');
       const tokenId = ids[index % ids.length];
-      sink.push({ type: 'token', tokenId, text: detokenizer.push(tokenId), index: index++ });
+      sink.push({ type: 'token', tokenIds: [tokenId], text: detokenizer.push(tokenId), index: index++ });
       timer = this.manifest.paceMs > 0 ? setTimeout(step, this.manifest.paceMs) : setImmediate(step);
     };
     timer = this.manifest.paceMs > 0 ? setTimeout(step, this.manifest.paceMs) : setImmediate(step);

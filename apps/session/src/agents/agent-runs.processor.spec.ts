@@ -36,7 +36,7 @@ function scriptedPorts(history: { sessionId: string; text: string }[]): Director
     async *generate(r: inference.GenerateRequest): AsyncIterable<inference.GenerateResponse> {
       const [turnId, roleId] = r.requestId.split(':');
       const text = scripts[`${roleId}:${turnId.split('.').pop()}`]?.shift() ?? 'nothing more';
-      yield { token: { index: 0, tokenId: 0, text } };
+      yield { token: { index: 0, tokenId: 0, text, tokenIds: [0] } };
       yield { done: { finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, text: '', model: 'm' } };
     },
     invokeTool: async (r: toolPlugin.InvokeToolRequest) => ({ callId: r.callId, ok: true, resultJson: JSON.stringify({ directive: 'delegate', ...JSON.parse(r.argumentsJson) }), error: '', durationMs: 1 }),

@@ -47,7 +47,7 @@ class ScriptedPorts implements DirectorPorts {
     for (const word of words.slice(0, max)) {
       if (signal.aborted) return;
       this.onToken?.(roleId, index);
-      yield { token: { index: index++, tokenId: 0, text: word } };
+      yield { token: { index: index++, tokenId: 0, text: word, tokenIds: [0] } };
     }
     yield { done: { finishReason: words.length > max ? 'length' : 'stop', usage: { promptTokens: 5, completionTokens: index }, text: '', model: 'm' } };
   }

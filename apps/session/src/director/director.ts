@@ -1,4 +1,4 @@
-import { inference, roleContext, toolPlugin } from '@troupe/contracts';
+import { inference, roleContext, tokenDeltaCount, toolPlugin } from '@troupe/contracts';
 import {
   ApprovalDecision,
   ChatError,
@@ -259,9 +259,11 @@ export class Director {
         signal,
       )) {
         if (chunk.token) {
+          // A delta may carry several tokens: handed on as one text chunk, counted in full.
           text += chunk.token.text;
-          streamed++;
-          this.ports.emit(sessionId, 'reply.token', { sessionId, turnId, roleId: role.id, index: chunk.token.index, text: chunk.token.text });
+          const tokens = tokenDeltaCount(chunk.token);
+          streamed += tokens;
+          this.ports.emit(sessionId, 'reply.token', { sessionId, turnId, roleId: role.id, index: chunk.token.index, text: chunk.token.text, tokens });
         } else if (chunk.done) {
           done = chunk.done;
         }

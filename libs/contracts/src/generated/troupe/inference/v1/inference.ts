@@ -49,10 +49,24 @@ export interface GenerateRequest {
   timeoutMs: number;
 }
 
+/**
+ * One or more consecutive completion tokens and the text they add. The service sends several
+ * tokens in one delta when they were decoded between two stream flushes (see
+ * INFERENCE_STREAM_INTERVAL_MS) or while the client reads slower than tokens come; a reader
+ * that only concatenates `text` needs no change.
+ */
 export interface TokenDelta {
+  /** 0-based completion index of the first token of this delta. */
   index: number;
+  /** Id of the first token (0 from backends that do not report ids); token_ids has them all. */
   tokenId: number;
+  /** UTF-8-safe text the tokens add ('' while a character is still incomplete). */
   text: string;
+  /**
+   * Every token of this delta, in order. Its length is the delta's token count; empty only
+   * from senders older than this field, whose deltas were one token (token_id).
+   */
+  tokenIds: number[];
 }
 
 export interface Usage {
@@ -154,7 +168,7 @@ export interface EmbedResponse {
 
 export interface InferenceServiceClient {
   /**
-   * Streams one completion token by token; the last chunk carries `done`.
+   * Streams one completion as token deltas (one or more tokens each); the last chunk carries `done`.
    * Cancelling the call stops decoding in the worker.
    */
 
@@ -182,7 +196,7 @@ export interface InferenceServiceClient {
 
 export interface InferenceServiceController {
   /**
-   * Streams one completion token by token; the last chunk carries `done`.
+   * Streams one completion as token deltas (one or more tokens each); the last chunk carries `done`.
    * Cancelling the call stops decoding in the worker.
    */
 
