@@ -12,6 +12,7 @@ import { fitRequest } from '../runtime/text-model';
 import type { DoneEvent, FinishReason } from '../runtime/generation.types';
 import { Observable } from 'rxjs';
 import { GenerateRequestDto } from './dto/generate-request.dto';
+import { GenerationTrace } from './generation-trace';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 
 const DEFAULT_MAX_NEW_TOKENS = 128;
@@ -46,10 +47,15 @@ export class GenerationService {
       const deadlines = [Date.now() + (request.timeoutMs || this.config.INFERENCE_DEFAULT_TIMEOUT_MS)];
       if (callDeadline !== undefined && Number.isFinite(callDeadline)) deadlines.push(callDeadline);
       const timing = this.metrics.request(name);
+      const requestId = request.requestId || randomUUID();
+      const priority = request.priority || 'interactive';
+      const maxNewTokens = Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT);
+      const trace = new GenerationTrace(name, { requestId, priority, maxNewTokens });
       let text = '';
       // Worker messages arrive outside the call's async context: bind the logging part to it.
       const onDone = AsyncResource.bind((event: DoneEvent) => {
         timing.done(event.finishReason, event.promptTokens, event.queueMs);
+        trace.done(event);
         this.logger.info(
           { model: name, finishReason: event.finishReason, promptTokens: event.promptTokens, completionTokens: event.completionTokens, queueMs: event.queueMs },
           'generation finished',
@@ -67,22 +73,23 @@ export class GenerationService {
         subscriber.complete();
       });
       const chat = {
-        requestId: request.requestId || randomUUID(),
+        requestId,
         messages: request.messages,
-        maxNewTokens: Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT),
+        maxNewTokens,
         temperature: params.temperature,
         topK: params.topK,
         topP: params.topP || 1,
         seed: params.seed || undefined,
         stopSequences: params.stop,
         repetitionPenalty: params.repetitionPenalty || 1,
-        priority: request.priority || 'interactive',
+        priority,
         deadlineAt: Math.min(...deadlines),
       };
-      return model.submit(fitRequest(model, chat), {
+      const cancel = model.submit(fitRequest(model, chat), {
         push: (event) => {
           if (event.type === 'done') return onDone(event);
           timing.token();
+          trace.token();
           text += event.text;
           subscriber.next({ token: { index: event.index, tokenId: event.tokenId, text: event.text } });
         },
@@ -90,9 +97,14 @@ export class GenerationService {
         fail: AsyncResource.bind((err: Error) => {
           const code = err instanceof UpstreamError ? err.code : status.UNAVAILABLE;
           this.logger.warn({ model: name, code: status[code], err: err.message }, 'generation failed');
+          trace.failed(err);
           subscriber.error(grpcError(code, `${name}: ${err.message}`));
         }),
       });
+      return () => {
+        trace.abandoned();
+        cancel();
+      };
     });
   }
 
