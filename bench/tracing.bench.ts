@@ -2,15 +2,17 @@
  * `npm run bench:tracing -- --json`: what tracing costs. (1) A cheap gRPC call (GetRole on a
  * real role-context process) from this process, untraced against an instance with tracing off,
  * and traced end to end (client span here, server span there, both exported over OTLP/HTTP to
- * an in-memory collector) against an instance with tracing on — alternating rounds, side by
+ * a sink process that drops them) against an instance with tracing on — alternating rounds, side by
  * side, at concurrency 1 and 16. (2) The span helper alone, per call, with tracing off and on,
  * against the bare async call. Prints one JSON object on its last line. Needs Redis and dist/.
  */
 import { BatchSpanProcessor, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { GrpcClient } from '@troupe/grpc';
 import { Tracing, inSpan, startTracing } from '@troupe/tracing';
-import { OtlpCollector } from '../test/support/otlp-collector';
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { ServiceProcess, testPrefix } from '../test/support/service-process';
+import { timeCalls } from './support/timed-calls';
 
 const json = process.argv.includes('--json');
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -21,18 +23,20 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function measure(client: GrpcClient, concurrency: number, calls: number): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      next++;
-      const started = performance.now();
-      await client.unary('getRole', { id: 'narrator', version: 0 });
-      latencies.push(performance.now() - started);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const { latencies } = await timeCalls(concurrency, calls, async () => {
+    await client.unary('getRole', { id: 'narrator', version: 0 });
+  });
   return latencies;
+}
+
+/** The OTLP sink (bench/support/otlp-sink.js) as a child process; resolves with its URL. */
+async function startSink(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(__dirname, 'support', 'otlp-sink.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the OTLP sink exited with ${code}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 /** ns per call of `inSpan` around an empty async function, next to the bare call. */
@@ -55,13 +59,13 @@ const discard: SpanExporter = { export: (_spans: ReadableSpan[], done) => done({
 
 async function main(): Promise<void> {
   const redis = testPrefix();
-  const collector = await OtlpCollector.start();
+  const sink = await startSink();
   const base = { REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'warn' };
   const off = await ServiceProcess.start('role-context', base);
-  const on = await ServiceProcess.start('role-context', { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  const on = await ServiceProcess.start('role-context', { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
   const offClient = off.roleContextClient(30_000);
   const onClient = on.roleContextClient(30_000);
-  const settings = { serviceName: 'bench', resourceAttributes: {}, url: `${collector.url}/v1/traces`, protocol: 'http/json' as const };
+  const settings = { serviceName: 'bench', resourceAttributes: {}, url: `${sink.url}/v1/traces`, protocol: 'http/json' as const };
   let tracing: Tracing | undefined;
   try {
     const results = [];
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
       log(JSON.stringify(row));
       results.push(row);
     }
-    const spansExported = collector.spans.length;
+    const exportRequests = ((await (await fetch(`${sink.url}/count`)).json()) as { exports: number }).exports;
     const offCost = await spanCost(200_000);
     tracing = startTracing(settings, { spanProcessor: new BatchSpanProcessor(discard) });
     const onCost = await spanCost(200_000);
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     tracing = undefined;
     const summary = {
       grpc: results,
-      spans_exported: spansExported,
+      otlp_export_requests: exportRequests,
       span_helper_off: offCost,
       span_helper_on: onCost,
     };
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
     offClient.close();
     onClient.close();
     await Promise.all([off.stop(), on.stop()]);
-    await collector.close();
+    sink.child.kill('SIGTERM');
     await redis.cleanup();
   }
 }
