@@ -1,5 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
-import { inSpan } from './spans';
+import { TroupeSpanOptions, inSpan } from './spans';
 import { TraceCarrier, withTraceContext } from './trace-context';
 
 /** What a consumer span needs of a queued job (a BullMQ Job fits). */
@@ -14,7 +14,7 @@ export interface QueuedJob {
  * Runs a job's work in a consumer span that continues the trace its producer put in the job's
  * data (`data.traceContext`); a job without one (or with a malformed one) starts a new trace.
  */
-export function inJobSpan<T>(queue: string, job: QueuedJob, fn: () => Promise<T>): Promise<T> {
+export function inJobSpan<T>(queue: string, job: QueuedJob, fn: () => Promise<T>, options: Pick<TroupeSpanOptions, 'isFailure'> = {}): Promise<T> {
   const carrier = (job.data as { traceContext?: TraceCarrier } | undefined)?.traceContext;
   const attributes = {
     'messaging.system': 'bullmq',
@@ -24,5 +24,5 @@ export function inJobSpan<T>(queue: string, job: QueuedJob, fn: () => Promise<T>
     'troupe.job.name': job.name,
     'troupe.job.attempt': job.attemptsMade + 1,
   };
-  return withTraceContext(carrier, () => inSpan(`${queue} process`, { kind: SpanKind.CONSUMER, attributes }, fn));
+  return withTraceContext(carrier, () => inSpan(`${queue} process`, { kind: SpanKind.CONSUMER, attributes, isFailure: options.isFailure }, fn));
 }

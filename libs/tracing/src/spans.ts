@@ -18,6 +18,8 @@ export interface TroupeSpanOptions {
   /** Parent context (e.g. extracted from a queued payload); default: the active one. */
   parent?: Context;
   links?: Link[];
+  /** Errors that end the work without failing it (e.g. a queue's control-flow errors); default: every error fails. */
+  isFailure?: (error: unknown) => boolean;
 }
 
 /** Starts a span under `options.parent` (or the active context) without making it active. */
@@ -40,7 +42,8 @@ export async function inSpan<T>(name: string, options: TroupeSpanOptions, fn: (s
   try {
     return await context.with(started.context, () => fn(started.span));
   } catch (e) {
-    recordFailure(started.span, e);
+    if (options.isFailure?.(e) ?? true) recordFailure(started.span, e);
+    else started.span.setAttribute('troupe.ended_by', e instanceof Error ? e.name : String(e));
     throw e;
   } finally {
     started.span.end();

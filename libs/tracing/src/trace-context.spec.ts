@@ -61,6 +61,19 @@ describe('trace context while tracing is on', () => {
     expect(span.events.map((e) => e.name)).toEqual(['exception']);
   });
 
+  it('leaves a job span unfailed when its work ends with a control-flow error', async () => {
+    class WaitingChildren extends Error {
+      override name = 'WaitingChildren';
+    }
+    const job = { id: 'run-2', name: 'agent.run', attemptsMade: 0, data: {} };
+    const waiting = inJobSpan('agent-runs', job, () => Promise.reject(new WaitingChildren()), { isFailure: (e) => !(e instanceof WaitingChildren) });
+    await expect(waiting).rejects.toBeInstanceOf(WaitingChildren);
+    await expect(inJobSpan('agent-runs', job, () => Promise.reject(new Error('TURN_FAILED')))).rejects.toThrow('TURN_FAILED');
+    const [paused, failed] = exporter.getFinishedSpans();
+    expect([paused.status.code, paused.attributes['troupe.ended_by']]).toEqual([0, 'WaitingChildren']);
+    expect(failed.status).toMatchObject({ code: 2, message: 'TURN_FAILED' });
+  });
+
   it('runs a job in a consumer span under the context in its data', async () => {
     const carrier = await inSpan('enqueue', {}, async () => injectTraceContext());
     await inJobSpan('agent-runs', { id: 'run-1', name: 'agent.run', attemptsMade: 1, data: { task: 't', traceContext: carrier } }, async () => undefined);

@@ -45,13 +45,18 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
       const worker = this.queues.worker(
         queue,
         (job: Job, token?: string, signal?: AbortSignal) =>
-          // The job continues the trace its producer put in its data.
-          inJobSpan(queue, job, async () => {
-            const handler = handlers[job.name as keyof JobHandlers] as ((p: unknown, c: JobContext) => Promise<unknown>) | undefined;
-            if (!handler) throw new UnrecoverableError(`UNKNOWN_JOB: no handler for "${job.name}" on ${queue}`);
-            const payload = await validatePayload(payloadClass[job.name], job.data);
-            return handler(payload, { jobId: job.id!, token, signal, job } as JobContext);
-          }),
+          // The job continues the trace its producer put in its data; waiting for children is no failure.
+          inJobSpan(
+            queue,
+            job,
+            async () => {
+              const handler = handlers[job.name as keyof JobHandlers] as ((p: unknown, c: JobContext) => Promise<unknown>) | undefined;
+              if (!handler) throw new UnrecoverableError(`UNKNOWN_JOB: no handler for "${job.name}" on ${queue}`);
+              const payload = await validatePayload(payloadClass[job.name], job.data);
+              return handler(payload, { jobId: job.id!, token, signal, job } as JobContext);
+            },
+            { isFailure: (e) => !(e instanceof WaitingChildrenError) },
+          ),
         {
           concurrency: this.config.AGENT_WORKER_CONCURRENCY,
           lockDuration: this.config.AGENT_LOCK_MS,
