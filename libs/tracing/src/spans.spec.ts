@@ -1,16 +1,15 @@
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Observable, Subject, lastValueFrom, of, throwError } from 'rxjs';
 import { inSpan, inSpanObservable, recordSpan } from './spans';
 import { injectTraceContext } from './trace-context';
-import { Tracing, startTracing } from './tracer-provider';
+import { Tracing, startInMemoryTracing } from './tracer-provider';
 
 describe('span helpers', () => {
   let exporter: InMemorySpanExporter;
   let tracing: Tracing;
 
   beforeEach(() => {
-    exporter = new InMemorySpanExporter();
-    tracing = startTracing({ serviceName: 'unit', resourceAttributes: {}, url: 'http://127.0.0.1:9/v1/traces', protocol: 'http/json' }, { spanProcessor: new SimpleSpanProcessor(exporter) });
+    ({ tracing, exporter } = startInMemoryTracing());
   });
 
   afterEach(() => tracing.shutdown());

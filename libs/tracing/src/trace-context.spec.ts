@@ -1,11 +1,11 @@
 import { SpanKind, context, trace } from '@opentelemetry/api';
-import { BatchSpanProcessor, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, InMemorySpanExporter, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { inJobSpan } from './job-spans';
 import { inSpan } from './spans';
 import { TraceCarrierDto, activeTraceIds, extractTraceContext, injectTraceContext, withTraceContext } from './trace-context';
-import { Tracing, startTracing } from './tracer-provider';
+import { Tracing, startInMemoryTracing, startTracing } from './tracer-provider';
 
 const SETTINGS = { serviceName: 'unit', resourceAttributes: {}, url: 'http://127.0.0.1:9/v1/traces', protocol: 'http/json' as const };
 
@@ -14,8 +14,7 @@ describe('trace context while tracing is on', () => {
   let tracing: Tracing;
 
   beforeEach(() => {
-    exporter = new InMemorySpanExporter();
-    tracing = startTracing(SETTINGS, { spanProcessor: new SimpleSpanProcessor(exporter) });
+    ({ tracing, exporter } = startInMemoryTracing());
   });
 
   afterEach(() => tracing.shutdown());
@@ -100,7 +99,7 @@ describe('trace context while tracing is on', () => {
     await tracing.shutdown();
     expect(exported).toEqual(['buffered']);
     await inSpan('after', {}, async () => expect(injectTraceContext()).toBeUndefined());
-    tracing = startTracing(SETTINGS, { spanProcessor: new SimpleSpanProcessor(exporter) });
+    ({ tracing, exporter } = startInMemoryTracing());
   });
 });
 

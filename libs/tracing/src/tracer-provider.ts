@@ -4,7 +4,7 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { TracingSettings } from './tracing-settings';
 
@@ -47,6 +47,13 @@ export function startTracing(settings: TracingSettings, options: StartTracingOpt
       }
     },
   };
+}
+
+/** Tracing into memory, each span exported as it ends: for tests that look at spans. */
+export function startInMemoryTracing(serviceName = 'test'): { tracing: Tracing; exporter: InMemorySpanExporter } {
+  const exporter = new InMemorySpanExporter();
+  const settings: TracingSettings = { serviceName, resourceAttributes: {}, url: 'memory:', protocol: 'http/json' };
+  return { tracing: startTracing(settings, { spanProcessor: new SimpleSpanProcessor(exporter) }), exporter };
 }
 
 function otlpExporter(settings: TracingSettings): SpanExporter {

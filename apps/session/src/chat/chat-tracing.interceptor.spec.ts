@@ -1,6 +1,6 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Tracing, injectTraceContext, startTracing } from '@troupe/tracing';
+import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Tracing, injectTraceContext, startInMemoryTracing } from '@troupe/tracing';
 import { defer, lastValueFrom, of } from 'rxjs';
 import { ChatTracingInterceptor } from './chat-tracing.interceptor';
 
@@ -15,8 +15,7 @@ describe('ChatTracingInterceptor', () => {
   const interceptor = new ChatTracingInterceptor();
 
   beforeEach(() => {
-    exporter = new InMemorySpanExporter();
-    tracing = startTracing({ serviceName: 'session', resourceAttributes: {}, url: 'http://127.0.0.1:9/v1/traces', protocol: 'http/json' }, { spanProcessor: new SimpleSpanProcessor(exporter) });
+    ({ tracing, exporter } = startInMemoryTracing('session'));
   });
 
   afterEach(() => tracing.shutdown());
