@@ -260,3 +260,34 @@ describe('tracing when not asked for', () => {
     expect(logs.filter((l) => 'trace_id' in l || String(l.msg).startsWith('tracing on'))).toEqual([]);
   });
 });
+
+describe('tracing at shutdown', () => {
+  it('exports the spans still buffered when the service stops gracefully', async () => {
+    const collector = await OtlpCollector.start();
+    const redis = testPrefix();
+    // Batches would wait a minute: only the flush at SIGTERM can deliver them in time.
+    const service = await ServiceProcess.start('role-context', {
+      REDIS_KEY_PREFIX: redis.prefix,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      OTEL_SERVICE_NAME: 'role-context-eu',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
+    });
+    try {
+      const client = service.roleContextClient();
+      await client.unary('getRole', { id: 'narrator', version: 0 }).finally(() => client.close());
+      await new Promise((r) => setTimeout(r, 300));
+      expect(collector.spans).toEqual([]);
+      await service.stop();
+      const [span] = collector.spans;
+      expect(span).toMatchObject({ service: 'role-context-eu', name: 'troupe.role_context.v1.RoleContextService/GetRole', kind: SPAN_KIND.SERVER, parentSpanId: '' });
+      expect(span.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.method': 'GetRole' });
+      expect(span.resource).toMatchObject({ 'service.name': 'role-context-eu', 'deployment.environment': 'test' });
+    } finally {
+      await service.stop();
+      await collector.close();
+      await redis.cleanup();
+    }
+  });
+});

@@ -4,6 +4,8 @@ import { AddressInfo } from 'node:net';
 /** One span as the collector keeps it (ids in lower-case hex, as OTLP/JSON carries them). */
 export interface CollectedSpan {
   service: string;
+  /** Attributes of the exporting resource (service.name among them). */
+  resource: Record<string, unknown>;
   traceId: string;
   spanId: string;
   /** '' for a root span. */
@@ -91,11 +93,13 @@ export class OtlpCollector {
       return void res.writeHead(400).end('not JSON');
     }
     for (const resourceSpans of body.resourceSpans ?? []) {
-      const service = String(attributes(resourceSpans.resource?.attributes)['service.name'] ?? '');
+      const resource = attributes(resourceSpans.resource?.attributes);
+      const service = String(resource['service.name'] ?? '');
       for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
         for (const span of scopeSpans.spans ?? []) {
           this.spans.push({
             service,
+            resource,
             traceId: span.traceId,
             spanId: span.spanId,
             parentSpanId: span.parentSpanId ?? '',
