@@ -1,14 +1,21 @@
+import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
+import { GrpcClient } from '@troupe/grpc';
 import { GenerateJobPayload, GenerateJobResult, INFERENCE_JOBS_QUEUE, inferenceJobsPrefix } from '@troupe/inference-jobs';
 import { ToolResultEvent } from '@troupe/domain';
 import { Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ChatClient } from './support/chat-client';
+import { generateRequest } from './support/generate-request';
+import { OpenAiTestServer } from './support/openai-server';
 import { CollectedSpan, OtlpCollector } from './support/otlp-collector';
 import { TEST_REDIS_URL } from './support/redis-cleanup';
 import { makeRolesDir, stagehandRole } from './support/roles-fixture';
 import { ServiceProcess, testPrefix } from './support/service-process';
-import { SERVICES, ServiceStack } from './support/service-stack';
+import { REPO_ROOT, SERVICES, ServiceStack } from './support/service-stack';
 import { until } from './support/until';
 
 jest.setTimeout(120_000);
@@ -258,6 +265,54 @@ describe('tracing when not asked for', () => {
     const logs = service.output.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs.some((l) => l.msg === 'grpc call')).toBe(true);
     expect(logs.filter((l) => 'trace_id' in l || String(l.msg).startsWith('tracing on'))).toEqual([]);
+  });
+});
+
+describe('tracing a remote model', () => {
+  it('gives each upstream exchange a client span and sends its context upstream as traceparent', async () => {
+    const collector = await OtlpCollector.start();
+    const upstream = await OpenAiTestServer.start({ apiKey: 'sk-test', models: ['gpt-test'] });
+    const redis = testPrefix();
+    const modelsDir = mkdtempSync(join(tmpdir(), 'troupe-traced-models-'));
+    cpSync(join(REPO_ROOT, 'models', 'paced'), join(modelsDir, 'paced'), { recursive: true });
+    mkdirSync(join(modelsDir, 'remote'));
+    writeFileSync(
+      join(modelsDir, 'remote', 'manifest.json'),
+      JSON.stringify({ name: 'remote', version: '1', kind: 'openai-compatible', baseUrl: upstream.baseUrl, model: 'gpt-test', apiKeyEnv: 'TEST_UPSTREAM_KEY' }),
+    );
+    const service = await ServiceProcess.start('inference', {
+      REDIS_KEY_PREFIX: redis.prefix,
+      MODELS_DIR: modelsDir,
+      DEFAULT_MODEL: 'paced',
+      INFERENCE_SECRET_ENV_NAMES: 'TEST_UPSTREAM_KEY',
+      TEST_UPSTREAM_KEY: 'sk-test',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    const grpc = new GrpcClient(INFERENCE_CONTRACT, service.grpcAddress, 30_000);
+    try {
+      const request = generateRequest('remote', [{ role: 'user', name: 'Ada', content: 'Hello there.' }], 32);
+      for await (const _chunk of grpc.serverStream<inference.GenerateRequest, inference.GenerateResponse>('generate', request)) {
+        // drained: the reply itself is remote-models.e2e-spec's business
+      }
+      const call = await until(async () => collector.spans.find((s) => s.name === 'chat gpt-test'), 'the upstream client span');
+      const spans = await until(async () => {
+        const found = collector.trace(call.traceId);
+        return found.length >= 3 ? found : undefined;
+      }, 'the request\'s spans');
+      expectOneConnectedTrace(spans);
+      const generation = spans.find((s) => s.name === 'inference.generate')!;
+      expect(call).toMatchObject({ kind: SPAN_KIND.CLIENT, parentSpanId: generation.spanId, attributes: { 'gen_ai.request.model': 'gpt-test' } });
+      expect(upstream.requests.map((r) => r.traceparent)).toEqual([`00-${call.traceId}-${call.spanId}-01`]);
+    } finally {
+      grpc.close();
+      await service.stop();
+      await upstream.close();
+      await collector.close();
+      await redis.cleanup();
+      rmSync(modelsDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -29,6 +29,11 @@ export function startSpan(name: string, options: TroupeSpanOptions = {}): { span
   return { span, context: trace.setSpan(parent, span) };
 }
 
+/** Runs fn with `ctx` active (e.g. a span started with startSpan, for the calls fn makes). */
+export function runInContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 /** Marks a span failed with the error's message (and records it as an exception event). */
 export function recordFailure(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : typeof error === 'object' && error && 'message' in error ? String(error.message) : String(error);

@@ -1,4 +1,4 @@
-import { Context, Span, recordFailure, recordSpan, startSpan } from '@troupe/tracing';
+import { Context, Span, recordFailure, recordSpan, runInContext, startSpan } from '@troupe/tracing';
 import type { DoneEvent } from '../runtime/generation.types';
 
 /** Finish reasons that fail the request (the rest are normal ends). */
@@ -27,6 +27,11 @@ export class GenerationTrace {
         'troupe.inference.priority': request.priority,
       },
     }));
+  }
+
+  /** Runs fn with the request's span active, so what it calls (a remote backend) joins the trace. */
+  run<T>(fn: () => T): T {
+    return runInContext(this.context, fn);
   }
 
   token(): void {

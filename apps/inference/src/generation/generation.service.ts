@@ -85,7 +85,7 @@ export class GenerationService {
         priority,
         deadlineAt: Math.min(...deadlines),
       };
-      const cancel = model.submit(fitRequest(model, chat), {
+      const cancel = trace.run(() => model.submit(fitRequest(model, chat), {
         push: (event) => {
           if (event.type === 'done') return onDone(event);
           timing.token();
@@ -100,7 +100,7 @@ export class GenerationService {
           trace.failed(err);
           subscriber.error(grpcError(code, `${name}: ${err.message}`));
         }),
-      });
+      }));
       return () => {
         trace.abandoned();
         cancel();
