@@ -145,6 +145,26 @@ describe('tracing one turn across the services', () => {
     expect(runTurn.parentSpanId).toBe(job.spanId);
   });
 
+  it('continues an operator\'s trace from an admin request (traceparent header) into the run it queues', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const parentId = randomBytes(8).toString('hex');
+    const response = await fetch(`${stack.sessionUrl}/admin/agent-runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01` },
+      body: JSON.stringify({ role: 'helper', task: 'Say hello.' }),
+    });
+    expect(response.status).toBe(201);
+    const { run } = (await response.json()) as { run: { runId: string } };
+    const spans = await until(async () => {
+      const found = collector.trace(traceId);
+      return found.some((s) => s.name === 'inference.generate') && found.some((s) => s.name === 'agent-runs process' && s.endMs > 0) ? found : undefined;
+    }, 'the queued run\'s spans');
+    const request = spans.find((s) => s.name === 'POST /admin/agent-runs')!;
+    expect(request).toMatchObject({ service: 'session', kind: SPAN_KIND.SERVER, parentSpanId: parentId });
+    const job = spans.find((s) => s.name === 'agent-runs process')!;
+    expect(job).toMatchObject({ parentSpanId: request.spanId, attributes: { 'messaging.message.id': run.runId } });
+  });
+
   it('writes the trace id into the log lines of a traced turn, in every service it touched', async () => {
     const client = await connect('dee');
     const { sessionId } = await client.request('session.open', { roles: ['stagehand'], policy: { turnPolicy: 'single' } });
