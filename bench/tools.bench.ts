@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/support/free-port';
 import { TEST_REDIS_URL, deleteKeysWithPrefix } from '../test/support/redis-cleanup';
+import { timeCalls } from './support/timed-calls';
 
 const ROOT = resolve(__dirname, '..');
 const EXPRESSION = '(2 + 3) * 4 ^ 2 - sqrt(16) / 2';
@@ -84,20 +85,10 @@ async function measure(client: GrpcClient, tool: string, concurrency: number, ca
     userId: '',
     approved: false,
   };
-  const latencies: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      next++;
-      const started = performance.now();
-      const res = await client.unary<toolPlugin.InvokeToolRequest, toolPlugin.InvokeToolResponse>('invokeTool', request);
-      latencies.push(performance.now() - started);
-      if (!res.ok) throw new Error(`${tool} failed: ${res.error}`);
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { latencies, seconds: (performance.now() - started) / 1000 };
+  return timeCalls(concurrency, calls, async () => {
+    const res = await client.unary<toolPlugin.InvokeToolRequest, toolPlugin.InvokeToolResponse>('invokeTool', request);
+    if (!res.ok) throw new Error(`${tool} failed: ${res.error}`);
+  });
 }
 
 async function main(): Promise<void> {

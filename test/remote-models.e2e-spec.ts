@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './support/free-port';
+import { generateRequest } from './support/generate-request';
 import { OpenAiTestServer } from './support/openai-server';
 import { REPO_ROOT, ServiceStack } from './support/service-stack';
 
@@ -35,17 +36,14 @@ describe('remote models and routing (inference over gRPC)', () => {
   });
 
   const generate = async (model: string, content = 'Hello there.', maxNewTokens = 64) => {
-    const req: inference.GenerateRequest = {
-      requestId: '',
+    const req = generateRequest(
       model,
-      messages: [
+      [
         { role: 'system', name: '', content: 'You are terse.' },
         { role: 'user', name: 'Ada', content },
       ],
-      params: { maxNewTokens, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [] },
-      priority: '',
-      timeoutMs: 0,
-    };
+      maxNewTokens,
+    );
     const tokens: string[] = [];
     let done: inference.GenerateDone | undefined;
     try {
@@ -161,14 +159,7 @@ describe('remote models and routing (inference over gRPC)', () => {
   it('closes the upstream request when the client cancels the generation', async () => {
     upstream.failNext({ kind: 'stall', chunks: 1 });
     const aborted = upstream.abortedStreams;
-    const req: inference.GenerateRequest = {
-      requestId: '',
-      model: 'remote',
-      messages: [{ role: 'user', name: '', content: 'Hello there.' }],
-      params: { maxNewTokens: 64, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [] },
-      priority: '',
-      timeoutMs: 0,
-    };
+    const req = generateRequest('remote', [{ role: 'user', name: '', content: 'Hello there.' }]);
     for await (const c of grpc.serverStream<inference.GenerateRequest, inference.GenerateResponse>('generate', req)) {
       if (c.token) break; // cancels the call after the first token
     }

@@ -1,7 +1,7 @@
 import { ApprovalRequestEvent, ToolResultEvent } from '@troupe/domain';
 import { join } from 'node:path';
 import { ChatClient } from './support/chat-client';
-import { makeRolesDir } from './support/roles-fixture';
+import { makeRolesDir, stagehandRole } from './support/roles-fixture';
 import { REPO_ROOT, ServiceStack } from './support/service-stack';
 
 jest.setTimeout(120_000);
@@ -22,14 +22,7 @@ describe('tool calls and approvals in a chat', () => {
 
   beforeAll(async () => {
     roles = makeRolesDir({
-      'stagehand.json': {
-        id: 'stagehand',
-        name: 'Stagehand',
-        persona: 'You run the stage.',
-        model: 'paced',
-        generation: { maxNewTokens: 200 },
-        tools: ['calculator', 'announce', 'delegate'],
-      },
+      'stagehand.json': stagehandRole(['calculator', 'announce', 'delegate']),
     });
     stack = await ServiceStack.start({
       rolesDir: roles.dir,

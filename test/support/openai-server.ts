@@ -13,6 +13,8 @@ export type Failure =
 
 export interface RecordedRequest {
   authorization?: string;
+  /** W3C trace context the caller sent (when its tracing is on). */
+  traceparent?: string;
   body: {
     model: string;
     messages: { role: string; content: string }[];
@@ -90,7 +92,7 @@ export class OpenAiTestServer {
     } catch {
       return this.error(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
     }
-    this.requests.push({ authorization: req.headers.authorization, body });
+    this.requests.push({ authorization: req.headers.authorization, traceparent: req.headers.traceparent as string | undefined, body });
     if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) {
       return this.error(res, 401, 'Incorrect API key provided: sk-wr***ey.', 'invalid_request_error', 'invalid_api_key');
     }

@@ -24,3 +24,13 @@ export const longTalkerRole = (maxNewTokens: number, model = 'tiny-decoder') => 
   model,
   generation: { maxNewTokens, temperature: 1, topK: 0, topP: 1 },
 });
+
+/** A role on the `paced` model, whose scripted replies call tools ("calculate", "announce", "delegate"). */
+export const stagehandRole = (tools: string[]) => ({
+  id: 'stagehand',
+  name: 'Stagehand',
+  persona: 'You run the stage.',
+  model: 'paced',
+  generation: { maxNewTokens: 200 },
+  tools,
+});

@@ -4,6 +4,7 @@ import { GrpcOptions } from '@nestjs/microservices';
 import { BaseServiceConfig, ConfigValidationError, loadConfig } from '@troupe/config';
 import { HealthService } from '@troupe/health';
 import { Logger, PinoNestLogger, createLogger } from '@troupe/logging';
+import { Tracing, resolveTracingSettings, startTracing } from '@troupe/tracing';
 
 export interface ServiceDefinition<C extends BaseServiceConfig> {
   name: string;
@@ -40,6 +41,7 @@ export function serviceLogger(service: string, config: BaseServiceConfig): Logge
  */
 export async function bootstrapService<C extends BaseServiceConfig>(def: ServiceDefinition<C>): Promise<INestApplication> {
   const { logger, config } = def;
+  const tracing = startTracingIfAsked(def);
   const app = await NestFactory.create(def.module, { logger: new PinoNestLogger(logger), bufferLogs: false });
   def.configure?.(app);
   if (def.grpc) app.connectMicroservice(def.grpc, { inheritAppConfig: true });
@@ -63,6 +65,8 @@ export async function bootstrapService<C extends BaseServiceConfig>(def: Service
     timer.unref();
     try {
       await app.close();
+      // After the app: spans of the calls that finished during shutdown are exported too.
+      await tracing?.shutdown().catch((e: unknown) => logger.warn({ err: e }, 'flushing traces failed'));
       logger.info(`${def.name} stopped`);
       logger.flush?.();
       process.exit(0);
@@ -75,4 +79,13 @@ export async function bootstrapService<C extends BaseServiceConfig>(def: Service
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   return app;
+}
+
+/** Tracing runs only when the OTEL_* variables ask for it; otherwise the OpenTelemetry API stays a no-op. */
+function startTracingIfAsked<C extends BaseServiceConfig>(def: ServiceDefinition<C>): Tracing | undefined {
+  const settings = resolveTracingSettings(def.config, def.name);
+  if (!settings) return undefined;
+  const tracing = startTracing(settings);
+  def.logger.info({ otlpUrl: settings.url, protocol: settings.protocol, serviceName: settings.serviceName }, 'tracing on: exporting spans over OTLP');
+  return tracing;
 }

@@ -1,7 +1,7 @@
 import { DynamicModule, Provider, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { BaseServiceConfig, ConfigModule } from '@troupe/config';
-import { GrpcLogContextInterceptor } from '@troupe/grpc';
+import { GrpcLogContextInterceptor, GrpcTracingInterceptor } from '@troupe/grpc';
 import { HealthModule } from '@troupe/health';
 import { Logger, LoggingModule } from '@troupe/logging';
 import { MetricsModule } from '@troupe/metrics';
@@ -18,5 +18,8 @@ export function coreModules(service: string, config: BaseServiceConfig, logger: 
   ];
 }
 
-/** Interceptors every gRPC server uses. */
-export const grpcServerProviders: Provider[] = [{ provide: APP_INTERCEPTOR, useClass: GrpcLogContextInterceptor }];
+/** Interceptors every gRPC server uses, outermost first: the span, then the log context inside it. */
+export const grpcServerProviders: Provider[] = [
+  { provide: APP_INTERCEPTOR, useClass: GrpcTracingInterceptor },
+  { provide: APP_INTERCEPTOR, useClass: GrpcLogContextInterceptor },
+];

@@ -1,10 +1,11 @@
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { OTLP_PROTOCOLS, OtelEnvironment, OtlpProtocol, TRACES_EXPORTERS } from '@troupe/tracing';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Settings every service shares. Each app's config class extends this one. */
-export class BaseServiceConfig {
+export class BaseServiceConfig implements OtelEnvironment {
   @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -26,4 +27,38 @@ export class BaseServiceConfig {
   @IsString()
   @IsNotEmpty()
   BIND_HOST = '0.0.0.0';
+
+  // OpenTelemetry tracing: the standard variables, off unless they ask for an exporter.
+
+  /** true: no tracing at all, whatever else is set. */
+  @IsBoolean({ message: 'must be true or false' })
+  OTEL_SDK_DISABLED = false;
+
+  /** otlp | none; unset: otlp when an OTLP endpoint is set, otherwise none. */
+  @IsIn(TRACES_EXPORTERS, { message: 'must be otlp or none (only OTLP exporting is supported)' })
+  OTEL_TRACES_EXPORTER: (typeof TRACES_EXPORTERS)[number] = '';
+
+  /** Base URL of an OTLP/HTTP collector; spans go to <it>/v1/traces. */
+  @ValidateIf((c: BaseServiceConfig) => c.OTEL_EXPORTER_OTLP_ENDPOINT !== '')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT = '';
+
+  /** Full URL spans are POSTed to (overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces). */
+  @ValidateIf((c: BaseServiceConfig) => c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== '')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = '';
+
+  @IsIn(OTLP_PROTOCOLS, { message: `must be one of ${OTLP_PROTOCOLS.join(', ')} (grpc is not supported)` })
+  OTEL_EXPORTER_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
+
+  @IsIn(['', ...OTLP_PROTOCOLS], { message: `must be one of ${OTLP_PROTOCOLS.join(', ')} (grpc is not supported)` })
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '' | OtlpProtocol = '';
+
+  /** service.name of the spans; unset: the service's own name (session, inference, ...). */
+  @IsString()
+  OTEL_SERVICE_NAME = '';
+
+  /** Extra resource attributes: key=value,key=value. */
+  @IsString()
+  OTEL_RESOURCE_ATTRIBUTES = '';
 }

@@ -13,6 +13,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { TraceCarrierDto } from '@troupe/tracing';
 import { TokenUsage, TurnStopReason } from './chat-protocol';
 import { ROLE_ID_PATTERN } from './ids';
 
@@ -102,6 +103,12 @@ export class AgentRunPayload {
   @IsString()
   @MaxLength(200)
   parentRunId?: string;
+
+  /** W3C trace context of whoever queued the run (set on enqueue when tracing is on); the worker continues that trace. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TraceCarrierDto)
+  traceContext?: TraceCarrierDto;
 }
 
 /** `agent.webhook`: one signed POST of a finished run. */

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GrpcServiceContract, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@troupe/contracts';
 import { currentLogContext } from '@troupe/logging';
+import { RpcSpan, startRpcClientSpan } from './grpc-tracing';
 import { join } from 'node:path';
 
 export interface GrpcCallOptions {
@@ -27,8 +28,9 @@ type Untyped = Record<string, (...args: unknown[]) => unknown>;
 
 /**
  * The one adapter over @grpc/grpc-js for calling another Troupe service: deadlines on every
- * call, cancellation from an AbortSignal, and the log context (request/turn ids) sent as
- * metadata so the callee's logs carry it too.
+ * call, cancellation from an AbortSignal, the log context (request/turn ids) sent as
+ * metadata so the callee's logs carry it too, and a client span per call whose trace context
+ * travels in the metadata (W3C traceparent).
  */
 export class GrpcClient {
   private readonly client: grpc.Client & Untyped;
@@ -53,13 +55,15 @@ export class GrpcClient {
   }
 
   unary<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): Promise<Res> {
+    const span = startRpcClientSpan(this.contract, method);
     return new Promise<Res>((resolve, reject) => {
       const call = this.client[method](
         request,
-        this.metadata(),
+        this.metadata(span),
         { deadline: this.deadline(options) },
         (error: grpc.ServiceError | null, response: Res) => {
           options.signal?.removeEventListener('abort', onAbort);
+          span.end(error?.code ?? grpc.status.OK, error?.details);
           if (error) reject(new GrpcCallError(method, error.code, error.details));
           else resolve(response);
         },
@@ -72,7 +76,8 @@ export class GrpcClient {
 
   /** A server-streamed call as an async iterable; breaking out of the loop cancels the call. */
   async *serverStream<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): AsyncGenerator<Res> {
-    const call = this.client[method](request, this.metadata(), { deadline: this.deadline(options) }) as grpc.ClientReadableStream<Res>;
+    const span = startRpcClientSpan(this.contract, method);
+    const call = this.client[method](request, this.metadata(span), { deadline: this.deadline(options) }) as grpc.ClientReadableStream<Res>;
     const onAbort = () => call.cancel();
     if (options.signal?.aborted) call.cancel();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -80,12 +85,15 @@ export class GrpcClient {
     try {
       for await (const message of call) yield message as Res;
       completed = true;
+      span.end(grpc.status.OK);
     } catch (e) {
       const error = e as grpc.ServiceError;
+      span.end(error.code ?? grpc.status.UNKNOWN, error.details ?? error.message);
       throw new GrpcCallError(method, error.code ?? grpc.status.UNKNOWN, error.details ?? error.message);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       if (!completed) call.cancel();
+      span.end(grpc.status.CANCELLED, 'the caller stopped reading');
     }
   }
 
@@ -106,8 +114,10 @@ export class GrpcClient {
     return new Date(Date.now() + (options.deadlineMs ?? this.defaultDeadlineMs));
   }
 
-  private metadata(): grpc.Metadata {
+  /** Log context as x-troupe-* entries, and the call's span as W3C traceparent/tracestate. */
+  private metadata(span: RpcSpan): grpc.Metadata {
     const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(span.carrier ?? {})) metadata.set(key, value);
     for (const [key, value] of Object.entries(currentLogContext() ?? {})) {
       metadata.set(`x-troupe-${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, value);
     }

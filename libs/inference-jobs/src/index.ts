@@ -29,6 +29,11 @@ export interface GenerateJobPayload {
   };
   /** Fails the job (no retry) when generation has not finished in this time. */
   timeoutMs?: number;
+  /**
+   * W3C trace context of the producer (`injectTraceContext()` of @troupe/tracing): the job's
+   * spans join that trace. Absent: the job starts a trace of its own (when tracing is on).
+   */
+  traceContext?: { traceparent: string; tracestate?: string };
 }
 
 /** Stored as the job's return value. */

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { activeTraceIds } from '@troupe/tracing';
 import pino, { Logger } from 'pino';
 
 /** Fields (request id, turn id, session id) that every log line written inside a unit of work carries. */
@@ -21,7 +22,12 @@ export function createLogger(service: string, level: string): Logger {
     level,
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: () => storage.getStore() ?? {},
+    // The active span's ids (trace_id, span_id) join the fields when tracing is on.
+    mixin: () => {
+      const fields = storage.getStore();
+      const ids = activeTraceIds();
+      return ids ? { ...fields, ...ids } : (fields ?? {});
+    },
     formatters: { level: (label) => ({ level: label }) },
   });
 }

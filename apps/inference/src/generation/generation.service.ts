@@ -12,6 +12,7 @@ import { fitRequest } from '../runtime/text-model';
 import type { DoneEvent, FinishReason, TokenEvent } from '../runtime/generation.types';
 import { Observable } from 'rxjs';
 import { GenerateRequestDto } from './dto/generate-request.dto';
+import { GenerationTrace } from './generation-trace';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 
 const DEFAULT_MAX_NEW_TOKENS = 128;
@@ -55,6 +56,10 @@ export class GenerationService {
       const deadlines = [Date.now() + (request.timeoutMs || this.config.INFERENCE_DEFAULT_TIMEOUT_MS)];
       if (callDeadline !== undefined && Number.isFinite(callDeadline)) deadlines.push(callDeadline);
       const timing = this.metrics.request(name);
+      const requestId = request.requestId || randomUUID();
+      const priority = request.priority || 'interactive';
+      const maxNewTokens = Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT);
+      const trace = new GenerationTrace(name, { requestId, priority, maxNewTokens });
       let text = '';
       let held: TokenEvent | undefined;
       const send = (d: TokenEvent) => subscriber.next({ token: { index: d.index, tokenId: d.tokenIds[0] ?? 0, text: d.text, tokenIds: d.tokenIds } });
@@ -69,6 +74,7 @@ export class GenerationService {
       const onDone = (event: DoneEvent) => callContext.runInAsyncScope(finish, null, event);
       const finish = (event: DoneEvent) => {
         timing.done(event.finishReason, event.promptTokens, event.queueMs);
+        trace.done(event);
         this.logger.info(
           { model: name, finishReason: event.finishReason, promptTokens: event.promptTokens, completionTokens: event.completionTokens, queueMs: event.queueMs },
           'generation finished',
@@ -87,22 +93,23 @@ export class GenerationService {
         subscriber.complete();
       };
       const chat = {
-        requestId: request.requestId || randomUUID(),
+        requestId,
         messages: request.messages,
-        maxNewTokens: Math.min(params.maxNewTokens || DEFAULT_MAX_NEW_TOKENS, this.config.MAX_NEW_TOKENS_LIMIT),
+        maxNewTokens,
         temperature: params.temperature,
         topK: params.topK,
         topP: params.topP || 1,
         seed: params.seed || undefined,
         stopSequences: params.stop,
         repetitionPenalty: params.repetitionPenalty || 1,
-        priority: request.priority || 'interactive',
+        priority,
         deadlineAt: Math.min(...deadlines),
       };
-      return model.submit(fitRequest(model, chat), {
+      const cancel = trace.run(() => model.submit(fitRequest(model, chat), {
         push: (event) => {
           if (event.type === 'done') return onDone(event);
           timing.tokens(event.tokenIds.length);
+          trace.token();
           text += event.text;
           if (held) {
             held.tokenIds.push(...event.tokenIds);
@@ -117,9 +124,14 @@ export class GenerationService {
           callContext.runInAsyncScope(() => {
             const code = err instanceof UpstreamError ? err.code : status.UNAVAILABLE;
             this.logger.warn({ model: name, code: status[code], err: err.message }, 'generation failed');
+            trace.failed(err);
             subscriber.error(grpcError(code, `${name}: ${err.message}`));
           }),
-      });
+      }));
+      return () => {
+        trace.abandoned();
+        cancel();
+      };
     });
   }
 

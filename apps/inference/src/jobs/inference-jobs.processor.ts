@@ -3,6 +3,7 @@ import { HealthService } from '@troupe/health';
 import { GenerateJobResult, INFERENCE_JOBS_QUEUE, INFERENCE_JOB_NAMES, InferenceJobName, InferenceJobs, inferenceJobsPrefix } from '@troupe/inference-jobs';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { Redis } from '@troupe/redis';
+import { TraceCarrierDto, inJobSpan } from '@troupe/tracing';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -58,14 +59,19 @@ export class InferenceJobsProcessor implements OnModuleInit, OnApplicationShutdo
     await this.connection?.quit().catch(() => this.connection?.disconnect());
   }
 
-  private async process(job: Job): Promise<unknown> {
-    const handler = (this.handlers as Record<string, (p: unknown) => Promise<unknown>>)[job.name];
-    if (!handler) throw new UnrecoverableError(`unknown job name "${job.name}" (known: ${INFERENCE_JOB_NAMES.join(', ')})`);
-    return handler(job.data);
+  /** Each job continues the trace its producer put in its data. */
+  private process(job: Job): Promise<unknown> {
+    return inJobSpan(INFERENCE_JOBS_QUEUE, job, async () => {
+      const handler = (this.handlers as Record<string, (p: unknown) => Promise<unknown>>)[job.name];
+      if (!handler) throw new UnrecoverableError(`unknown job name "${job.name}" (known: ${INFERENCE_JOB_NAMES.join(', ')})`);
+      return handler(job.data);
+    });
   }
 
   private async generate(payload: unknown): Promise<GenerateJobResult> {
-    const body = typeof payload === 'object' && payload !== null ? payload : {};
+    const { traceContext, ...body } = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+    const carrierErrors = traceContext === undefined ? [] : validateSync(plainToInstance(TraceCarrierDto, traceContext ?? {}), { whitelist: true, forbidNonWhitelisted: true });
+    if (carrierErrors.length > 0) throw new UnrecoverableError(`invalid job payload: ${describe(carrierErrors, 'traceContext')}`);
     const dto = plainToInstance(GenerateRequestDto, { ...body, priority: 'bulk' });
     const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
     if (errors.length > 0) throw new UnrecoverableError(`invalid job payload: ${describe(errors)}`);

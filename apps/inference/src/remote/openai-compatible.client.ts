@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { SpanKind, injectTraceContext, recordFailure, startSpan } from '@troupe/tracing';
 import type { ExecutionProviderStatus } from '../runtime/causal-lm.session';
 import type { ChatMessage } from '../runtime/chat-template';
 import type { GenerationSink } from '../runtime/generation-worker.client';
@@ -96,6 +97,11 @@ export class OpenAiCompatibleClient implements TextModel {
   }
 
   submit(req: GenerateRequest, sink: GenerationSink): () => void {
+    // One client span per upstream exchange (a router's retries show as siblings); its context goes upstream as traceparent.
+    const upstream = startSpan(`chat ${this.manifest.model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': this.manifest.model, 'server.address': new URL(this.manifest.baseUrl).host },
+    });
     const abort = new AbortController();
     this.inFlight.add(abort);
     let ended = false;
@@ -112,11 +118,13 @@ export class OpenAiCompatibleClient implements TextModel {
       if (untilDeadline <= ms) timer = setTimeout(() => stop({ reason: 'deadline' }), Math.max(0, untilDeadline));
       else timer = setTimeout(() => stop(new UpstreamError(status.DEADLINE_EXCEEDED, `upstream ${what} after ${ms} ms`)), ms);
     };
-    const settle = (finish: () => void) => {
+    const settle = (finish: () => void, failure?: Error) => {
       if (ended) return;
       ended = true;
       clearTimeout(timer);
       this.inFlight.delete(abort);
+      if (failure) recordFailure(upstream.span, failure);
+      upstream.span.end();
       finish();
     };
     let index = 0;
@@ -125,7 +133,12 @@ export class OpenAiCompatibleClient implements TextModel {
       arm(this.manifest.timeouts.connectMs, 'sent no response');
       const response = await fetch(`${this.manifest.baseUrl}/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          ...injectTraceContext(upstream.context),
+        },
         body: JSON.stringify(this.body(req)),
         signal: abort.signal,
       });
@@ -162,11 +175,14 @@ export class OpenAiCompatibleClient implements TextModel {
     run().catch((e: unknown) => {
       const broken = streaming ? `upstream stream broke after ${index} deltas` : 'upstream unreachable';
       const reason = cause ?? (e instanceof UpstreamError ? e : new UpstreamError(status.UNAVAILABLE, `${broken}: ${describe(e)}`));
-      settle(() => {
-        if (reason instanceof UpstreamError) return sink.fail(reason);
-        if (reason.reason === 'cancelled') return;
-        sink.push({ type: 'done', finishReason: reason.reason, promptTokens: 0, completionTokens: index, queueMs: 0 });
-      });
+      settle(
+        () => {
+          if (reason instanceof UpstreamError) return sink.fail(reason);
+          if (reason.reason === 'cancelled') return;
+          sink.push({ type: 'done', finishReason: reason.reason, promptTokens: 0, completionTokens: index, queueMs: 0 });
+        },
+        reason instanceof UpstreamError ? reason : reason.reason === 'deadline' ? new Error('deadline passed') : undefined,
+      );
     });
     return () => {
       stop({ reason: 'cancelled' });

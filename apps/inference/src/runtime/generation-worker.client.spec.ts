@@ -48,7 +48,15 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     const tokens = events.filter((e) => e.type === 'token');
     expect(tokens).toHaveLength(16);
     tokens.forEach((e, i) => expect(e.index).toBe(i));
-    expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'length', promptTokens: prompt.length, completionTokens: 16, queueMs: expect.any(Number) });
+    expect(events[events.length - 1]).toEqual({
+      type: 'done',
+      finishReason: 'length',
+      promptTokens: prompt.length,
+      completionTokens: 16,
+      queueMs: expect.any(Number),
+      // Alone in the batch: it joined a batch of one, prefilled by itself.
+      batch: { joinedSize: 1, prefillSize: 1, prefillMs: expect.any(Number) },
+    });
     // Deltas are exactly the UTF-8-safe decode of the streamed ids (special tokens skipped).
     const ids = tokens.flatMap((e) => (e.type === 'token' ? e.tokenIds : []));
     const text = tokens.map((e) => (e.type === 'token' ? e.text : '')).join('');
@@ -155,6 +163,7 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
       completionTokens: 6,
       truncatedPromptTokens: 50,
       queueMs: expect.any(Number),
+      batch: expect.objectContaining({ prefillSize: 1 }),
     });
   });
 

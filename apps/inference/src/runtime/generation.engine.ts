@@ -1,7 +1,7 @@
 import { ByteLevelBpeTokenizer, StreamingDetokenizer } from '@troupe/tokenizer';
 import { BatchScheduler, SchedulerItem, SchedulerLimits } from './batch-scheduler';
 import type { CausalLmSession, KvCache } from './causal-lm.session';
-import type { DoneEvent, EngineStats, FinishReason, GenerateRequest, GenerationEvent } from './generation.types';
+import type { BatchAdmission, DoneEvent, EngineStats, FinishReason, GenerateRequest, GenerationEvent } from './generation.types';
 import { SeededRandom, applyRepetitionPenalty, sampleToken } from './sampling';
 import { StopSequenceMatcher } from './stop-sequences';
 
@@ -23,6 +23,7 @@ interface Sequence extends SchedulerItem {
   cancelled: boolean;
   enqueuedAt: number;
   admittedAt?: number;
+  batch?: BatchAdmission;
 }
 
 /** `key` is the submitter's handle for the request (unique among live requests). */
@@ -235,6 +236,8 @@ export class GenerationEngine {
         fresh.map((s) => s.cache as KvCache),
         fresh.map((s) => s.prompt),
       );
+      const batch: BatchAdmission = { joinedSize: this.scheduler.running.length, prefillSize: fresh.length, prefillMs: this.now() - now };
+      for (const s of fresh) s.batch = batch;
     } catch (err) {
       for (const s of fresh) this.finish(s, 'error', err instanceof Error ? err.message : String(err));
       return;
@@ -276,6 +279,7 @@ export class GenerationEngine {
     const ev = done(reason, s.prompt.length, s.generated, error);
     if (s.truncated > 0) ev.truncatedPromptTokens = s.truncated;
     ev.queueMs = (s.admittedAt ?? this.now()) - s.enqueuedAt;
+    if (s.batch) ev.batch = s.batch;
     this.emit(s.key, ev);
   }
 }

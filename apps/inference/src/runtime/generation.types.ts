@@ -53,7 +53,18 @@ export type GenerationEvent =
       truncatedPromptTokens?: number;
       /** Time spent waiting for a batch slot. */
       queueMs?: number;
+      /** The running batch the request joined (local continuous batching only), for its trace. */
+      batch?: BatchAdmission;
     };
+
+/** How a request joined the running batch: sizes at admission and the prefill run it shared. */
+export interface BatchAdmission {
+  /** Sequences in the running batch right after it joined (itself included). */
+  joinedSize: number;
+  /** Sequences prefilled together with it in one run. */
+  prefillSize: number;
+  prefillMs: number;
+}
 
 export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
 export type TokenEvent = Extract<GenerationEvent, { type: 'token' }>;

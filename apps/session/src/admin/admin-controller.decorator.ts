@@ -1,9 +1,10 @@
-import { Controller, UseFilters, UseGuards, UsePipes, applyDecorators } from '@nestjs/common';
+import { Controller, UseFilters, UseGuards, UseInterceptors, UsePipes, applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminExceptionFilter, adminValidationPipe } from './admin-errors';
+import { AdminTracingInterceptor } from './admin-tracing.interceptor';
 
-/** Every admin controller: under /admin, authenticated, validated, one error format, documented. */
+/** Every admin controller: under /admin, authenticated, validated, traced, one error format, documented. */
 export function AdminController(path: string, tag: string) {
   return applyDecorators(
     Controller(`admin/${path}`),
@@ -12,6 +13,7 @@ export function AdminController(path: string, tag: string) {
     ApiSecurity('api-key'),
     UseGuards(AdminAuthGuard),
     UsePipes(adminValidationPipe),
+    UseInterceptors(AdminTracingInterceptor),
     UseFilters(AdminExceptionFilter),
   );
 }

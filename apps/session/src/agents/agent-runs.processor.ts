@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap }
 import { AgentQueueName, AgentRunPayload, AgentRunResult, AgentWebhookPayload } from '@troupe/domain';
 import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
+import { inJobSpan } from '@troupe/tracing';
 import { Job, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import { AgentQueues } from './agent-queues';
 import { AgentRunStore } from './agent-run.store';
@@ -43,12 +44,19 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
     for (const [queue, handlers] of Object.entries(this.handlers) as [AgentQueueName, JobHandlers][]) {
       const worker = this.queues.worker(
         queue,
-        async (job: Job, token?: string, signal?: AbortSignal) => {
-          const handler = handlers[job.name as keyof JobHandlers] as ((p: unknown, c: JobContext) => Promise<unknown>) | undefined;
-          if (!handler) throw new UnrecoverableError(`UNKNOWN_JOB: no handler for "${job.name}" on ${queue}`);
-          const payload = await validatePayload(payloadClass[job.name], job.data);
-          return handler(payload, { jobId: job.id!, token, signal, job } as JobContext);
-        },
+        (job: Job, token?: string, signal?: AbortSignal) =>
+          // The job continues the trace its producer put in its data; waiting for children is no failure.
+          inJobSpan(
+            queue,
+            job,
+            async () => {
+              const handler = handlers[job.name as keyof JobHandlers] as ((p: unknown, c: JobContext) => Promise<unknown>) | undefined;
+              if (!handler) throw new UnrecoverableError(`UNKNOWN_JOB: no handler for "${job.name}" on ${queue}`);
+              const payload = await validatePayload(payloadClass[job.name], job.data);
+              return handler(payload, { jobId: job.id!, token, signal, job } as JobContext);
+            },
+            { isFailure: (e) => !(e instanceof WaitingChildrenError) },
+          ),
         {
           concurrency: this.config.AGENT_WORKER_CONCURRENCY,
           lockDuration: this.config.AGENT_LOCK_MS,
@@ -147,3 +155,4 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
     }
   }
 }
+

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { AgentRunPayload, AgentRunRecord, AgentRunStatus } from '@troupe/domain';
 import { REDIS, Redis, RedisSubscriber, prefixedChannel } from '@troupe/redis';
+import { injectTraceContext } from '@troupe/tracing';
 import { Job, JobsOptions } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { SessionConfig } from '../session.config';
@@ -63,14 +64,22 @@ export class AgentRunsService implements OnModuleInit {
       }
     }
     await this.store.create({ runId, role: payload.role, task: payload.task, sessionId: payload.sessionId ?? '', parentRunId: '', idempotencyKey: payload.idempotencyKey ?? '' });
-    await this.queues.queue('agent-runs').add('agent.run', { ...payload }, { ...this.jobOptions(payload), jobId: runId });
+    // The run continues the trace of whoever queued it (a chat turn's delegate call, a traced request).
+    const data: AgentRunPayload = { ...payload, traceContext: injectTraceContext() ?? payload.traceContext };
+    await this.queues.queue('agent-runs').add('agent.run', data, { ...this.jobOptions(payload), jobId: runId });
     return { run: (await this.store.get(runId))!, duplicate: false };
   }
 
   /** Child runs of a delegation, each with the parent as its BullMQ flow parent. */
   async addChildren(parent: Job, payload: AgentRunPayload, delegations: Delegation[]): Promise<void> {
     for (const d of delegations) {
-      const child: AgentRunPayload = { role: d.role, task: d.task, parentRunId: parent.id!, ...(payload.deadline ? { deadline: payload.deadline } : {}) };
+      const child: AgentRunPayload = {
+        role: d.role,
+        task: d.task,
+        parentRunId: parent.id!,
+        ...(payload.deadline ? { deadline: payload.deadline } : {}),
+        traceContext: injectTraceContext(),
+      };
       await this.store.create({ runId: d.runId, role: d.role, task: d.task, sessionId: '', parentRunId: parent.id!, idempotencyKey: '' });
       await this.queues.queue('agent-runs').add('agent.run', child, {
         ...this.jobOptions(child),

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, UseInterceptors } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -28,6 +28,7 @@ import { SessionConfig } from '../session.config';
 import { ChatSession } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChatException } from './chat.exception';
+import { ChatTracingInterceptor } from './chat-tracing.interceptor';
 import { validateChatPayload } from './chat-payload.validator';
 import { ApprovalRespondDto, MessageSendDto, ReplyCancelDto, SessionInviteDto, SessionJoinDto, SessionOpenDto } from './dto/chat-payloads.dto';
 
@@ -35,6 +36,7 @@ type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 
 /** The chat protocol (docs/chat-protocol.md): validates each event and hands it to a service. */
 @WebSocketGateway()
+@UseInterceptors(ChatTracingInterceptor)
 export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   @WebSocketServer()
   private readonly server!: Server;

@@ -3,6 +3,7 @@ import { ConcurrentInputPolicy, TurnStopReason } from '@troupe/domain';
 import { APP_LOGGER, Logger, withLogContext } from '@troupe/logging';
 import { MetricsService } from '@troupe/metrics';
 import { REDIS, Redis, RedisSubscriber, prefixedChannel } from '@troupe/redis';
+import { injectTraceContext, withTraceContext } from '@troupe/tracing';
 import { ChatException } from '../chat/chat.exception';
 import { SessionEventsService } from '../events/session-events.service';
 import { SessionConfig } from '../session.config';
@@ -81,7 +82,7 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     }
     // Logged before the turn is queued, so the message precedes everything said about it.
     this.events.publish(turn.sessionId, 'message.user', { sessionId: turn.sessionId, turnId: turn.turnId, author: turn.author, text: turn.text });
-    await this.queue.push(turn);
+    await this.queue.push({ ...turn, traceContext: injectTraceContext() });
     void this.drive(turn.sessionId);
   }
 
@@ -143,17 +144,20 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     this.active.set(turn.turnId, { sessionId: turn.sessionId, abort });
     const started = process.hrtime.bigint();
     try {
-      await withLogContext({ sessionId: turn.sessionId, turnId: turn.turnId }, async () => {
-        const outcome = await this.director.run(turn, abort.signal, {
-          personRecorded: turn.personRecorded,
-          onPersonRecorded: () => this.queue.update({ ...turn, personRecorded: true }),
-        });
-        this.logger.info(
-          { reason: outcome.reason, detail: outcome.detail, replies: outcome.replies.map((r) => ({ role: r.roleId, finish: r.finishReason })), usage: outcome.usage },
-          'turn finished',
-        );
-        this.turnDuration.observe({ reason: outcome.reason }, Number(process.hrtime.bigint() - started) / 1e9);
-      });
+      // The turn continues the trace of the message that queued it (whichever instance took it).
+      await withTraceContext(turn.traceContext, () =>
+        withLogContext({ sessionId: turn.sessionId, turnId: turn.turnId }, async () => {
+          const outcome = await this.director.run(turn, abort.signal, {
+            personRecorded: turn.personRecorded,
+            onPersonRecorded: () => this.queue.update({ ...turn, personRecorded: true }),
+          });
+          this.logger.info(
+            { reason: outcome.reason, detail: outcome.detail, replies: outcome.replies.map((r) => ({ role: r.roleId, finish: r.finishReason })), usage: outcome.usage },
+            'turn finished',
+          );
+          this.turnDuration.observe({ reason: outcome.reason }, Number(process.hrtime.bigint() - started) / 1e9);
+        }),
+      );
     } catch (e) {
       this.turnDuration.observe({ reason: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.logger.error({ err: e, sessionId: turn.sessionId, turnId: turn.turnId }, 'turn failed');

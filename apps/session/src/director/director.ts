@@ -9,6 +9,7 @@ import {
   TokenUsage,
   TurnStopReason,
 } from '@troupe/domain';
+import { inSpan } from '@troupe/tracing';
 import { SPEAKER_PICKERS, SpeakerState, findNamedRole, maxReplies } from './speaker-selection';
 import { parseToolCall } from './tool-call-parser';
 
@@ -71,10 +72,19 @@ export class Director {
    * `personRecorded`: the person's message is already in history (a turn taken over from an
    * instance that died); `onPersonRecorded` lets the caller note that it now is.
    */
-  async run(
+  run(turn: Turn, signal: AbortSignal, options: { personRecorded?: boolean; onPersonRecorded?: () => Promise<void> } = {}): Promise<TurnOutcome> {
+    const attributes = { 'troupe.session.id': turn.sessionId, 'troupe.turn.id': turn.turnId, 'troupe.turn.policy': turn.policy.turnPolicy };
+    return inSpan('director.turn', { attributes }, async (span) => {
+      const outcome = await this.runTurn(turn, signal, options);
+      span.setAttributes({ 'troupe.turn.stop_reason': outcome.reason, 'troupe.turn.replies': outcome.replies.length });
+      return outcome;
+    });
+  }
+
+  private async runTurn(
     turn: Turn,
     signal: AbortSignal,
-    options: { personRecorded?: boolean; onPersonRecorded?: () => Promise<void> } = {},
+    options: { personRecorded?: boolean; onPersonRecorded?: () => Promise<void> },
   ): Promise<TurnOutcome> {
     const { sessionId, turnId, policy } = turn;
     if (!options.personRecorded) {
@@ -144,7 +154,15 @@ export class Director {
   }
 
   /** One role's reply, looping through its tool calls (each result goes back to the same role). */
-  private async reply(turn: Turn, role: RoleSummary, tokenAllowance: number, usage: TokenUsage, signal: AbortSignal): Promise<ReplyResult> {
+  private reply(turn: Turn, role: RoleSummary, tokenAllowance: number, usage: TokenUsage, signal: AbortSignal): Promise<ReplyResult> {
+    return inSpan('director.reply', { attributes: { 'troupe.role.id': role.id } }, async (span) => {
+      const result = await this.replyWithTools(turn, role, tokenAllowance, usage, signal);
+      span.setAttributes({ 'troupe.reply.finish_reason': result.done.finishReason, 'troupe.reply.completion_tokens': result.done.usage.completionTokens });
+      return result;
+    });
+  }
+
+  private async replyWithTools(turn: Turn, role: RoleSummary, tokenAllowance: number, usage: TokenUsage, signal: AbortSignal): Promise<ReplyResult> {
     for (let toolCalls = 0; ; toolCalls++) {
       const done = await this.stream(turn, role, tokenAllowance - usage.completionTokens, signal);
       usage.promptTokens += done.usage.promptTokens;
@@ -168,7 +186,14 @@ export class Director {
     }
   }
 
-  private async callTool(turn: Turn, role: RoleSummary, tool: string, args: Record<string, unknown>, callId: string, signal: AbortSignal): Promise<void> {
+  private callTool(turn: Turn, role: RoleSummary, tool: string, args: Record<string, unknown>, callId: string, signal: AbortSignal): Promise<void> {
+    // Its own span: an approval may hold the call for minutes, apart from the gRPC calls.
+    return inSpan('director.tool_call', { attributes: { 'troupe.tool.name': tool, 'troupe.tool.call_id': callId } }, () =>
+      this.callToolAndRecord(turn, role, tool, args, callId, signal),
+    );
+  }
+
+  private async callToolAndRecord(turn: Turn, role: RoleSummary, tool: string, args: Record<string, unknown>, callId: string, signal: AbortSignal): Promise<void> {
     const { sessionId, turnId } = turn;
     const call: SessionEventPayload<'tool.call'> = { sessionId, turnId, roleId: role.id, callId, tool, arguments: args };
     this.ports.emit(sessionId, 'tool.call', call);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS, Redis } from '@troupe/redis';
+import type { TraceCarrier } from '@troupe/tracing';
 import { randomUUID } from 'node:crypto';
 import { SessionConfig } from '../session.config';
 import { Turn } from './director';
@@ -7,6 +8,8 @@ import { Turn } from './director';
 /** A queued turn as stored: the turn, and whether its person's message is already in history. */
 export interface QueuedTurn extends Turn {
   personRecorded?: boolean;
+  /** The trace of the message that asked for the turn, continued by whichever instance runs it. */
+  traceContext?: TraceCarrier;
 }
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AGENT_RUN_STATUSES, AgentRetryPolicy, AgentRunPayload, AgentRunStatus, ROLE_ID_PATTERN } from '@troupe/domain';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
+import type { TraceCarrierDto } from '@troupe/tracing';
 import { PaginationQuery } from './pagination.dto';
 
 /** POST /admin/agent-runs: the `agent.run` payload of the queue map (validated by its own decorators). */
@@ -35,6 +36,12 @@ export class EnqueueRunDto extends AgentRunPayload {
 
   @ApiPropertyOptional({ description: 'set by the worker for delegated runs' })
   declare parentRunId?: string;
+
+  @ApiPropertyOptional({
+    example: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    description: 'W3C trace context to continue (set by the service itself when tracing is on)',
+  })
+  declare traceContext?: TraceCarrierDto;
 }
 
 export class ListRunsQuery extends PaginationQuery {
