@@ -4,3 +4,4 @@ export * from './grpc-log-context.interceptor';
 export { status as GrpcStatus } from '@grpc/grpc-js';
 export * from './grpc-errors';
 export * from './validate-request';
+export * from './reusable-response';
