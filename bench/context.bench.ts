@@ -18,7 +18,7 @@ const ROOT = resolve(__dirname, '..');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const TURNS = 20;
-const SAMPLES = { warm: 3000, cold: 400 };
+const SAMPLES = { warm: 3000, cold: 400, floor: 1000 };
 const BLOCKS = 100;
 /** Extra node flags for the service processes, e.g. BENCH_NODE_ARGS="--cpu-prof --trace-gc" to profile. */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -162,25 +162,29 @@ async function main(): Promise<void> {
     log(`window: ${probe.historyEntries} turns, ${probe.tokenCount}/${probe.tokenBudget} tokens (${probe.tokenizer})`);
 
     // JIT warm-up for both processes. Then warm and cold calls alternate in small blocks, so a
-    // load spike on this shared machine lands on both alike; each process's CPU time per call
-    // is read from /proc too (steadier than latency when other work competes for the cores).
+    // load spike on this shared machine lands on both alike, and each block also times
+    // GetCacheStats, the floor any call pays here whatever it does. Each service's CPU time per
+    // call is summed over its own blocks from /proc (steadier than latency under contention).
     await time(cold.grpc, request, 100);
     await time(warm.grpc, request, 300);
-    const [warmMs, coldMs]: number[][] = [[], []];
-    const cpuBefore = { warm: cpuMs(warm.child.pid!), cold: cpuMs(cold.child.pid!), bench: process.cpuUsage() };
-    log(`measuring ${SAMPLES.warm} warm and ${SAMPLES.cold} cold calls in ${BLOCKS} alternating blocks`);
+    const [warmMs, coldMs, floorMs]: number[][] = [[], [], []];
+    const cpu = { warm: 0, cold: 0 };
+    const benchCpuBefore = process.cpuUsage();
+    log(`measuring ${SAMPLES.warm} warm, ${SAMPLES.cold} cold and ${SAMPLES.floor} floor calls in ${BLOCKS} alternating blocks`);
     for (let block = 0; block < BLOCKS; block++) {
-      warmMs.push(...(await time(warm.grpc, request, SAMPLES.warm / BLOCKS)));
-      coldMs.push(...(await time(cold.grpc, request, SAMPLES.cold / BLOCKS)));
+      for (const [name, proc, samples, ms] of [['warm', warm, SAMPLES.warm, warmMs], ['cold', cold, SAMPLES.cold, coldMs]] as const) {
+        const before = cpuMs(proc.child.pid!);
+        ms.push(...(await time(proc.grpc, request, samples / BLOCKS)));
+        cpu[name] += cpuMs(proc.child.pid!) - before;
+      }
+      floorMs.push(...(await timeCall(warm.grpc, 'getCacheStats', {}, SAMPLES.floor / BLOCKS)));
     }
-    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
     log(
-      `cpu per call: warm service ${perCallUs(cpuMs(warm.child.pid!) - cpuBefore.warm, SAMPLES.warm)} us, ` +
-        `cold service ${perCallUs(cpuMs(cold.child.pid!) - cpuBefore.cold, SAMPLES.cold)} us, ` +
-        `bench client ${perCallUs((benchCpu.user + benchCpu.system) / 1000, SAMPLES.warm + SAMPLES.cold)} us`,
+      `cpu per call: warm service ${perCallUs(cpu.warm, SAMPLES.warm)} us, cold service ${perCallUs(cpu.cold, SAMPLES.cold)} us, ` +
+        `bench client ${perCallUs((benchCpu.user + benchCpu.system) / 1000, SAMPLES.warm + SAMPLES.cold + SAMPLES.floor)} us`,
     );
-    warmMs.sort((a, b) => a - b);
-    coldMs.sort((a, b) => a - b);
+    for (const ms of [warmMs, coldMs, floorMs]) ms.sort((a, b) => a - b);
     const result = {
       warm_p50_ms: round(percentile(warmMs, 50)),
       warm_p99_ms: round(percentile(warmMs, 99)),
@@ -194,9 +198,7 @@ async function main(): Promise<void> {
     result.warm_speedup = round(percentile(coldMs, 50) / percentile(warmMs, 50));
     log(`p99 ratio cold/warm: ${round(percentile(coldMs, 99) / percentile(warmMs, 99))}`);
     log(`latency: warm p50 ${result.warm_p50_ms} ms p99 ${result.warm_p99_ms} ms; cold p50 ${result.cold_p50_ms} ms p99 ${result.cold_p99_ms} ms`);
-    // For reading the numbers: what any call costs on this machine, whatever it does.
-    const floor = await timeCall(warm.grpc, 'getCacheStats', {}, 1000);
-    log(`rpc floor (GetCacheStats): p50 ${round(percentile(floor, 50))} ms p99 ${round(percentile(floor, 99))} ms`);
+    log(`rpc floor (GetCacheStats, same blocks): p50 ${round(percentile(floorMs, 50))} ms p99 ${round(percentile(floorMs, 99))} ms`);
 
     // The cold instance would only add invalidation acks from here on.
     await stop(cold);
