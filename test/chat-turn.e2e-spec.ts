@@ -27,7 +27,8 @@ describe('a streamed chat turn through all four services', () => {
   beforeAll(async () => {
     // The repo's roles, one that talks long enough to be cancelled mid-reply, and a broken file.
     roles = makeRolesDir({ 'long-talker.json': longTalkerRole(180, 'paced'), 'broken.json': '{"id": "Broken Role"}' });
-    stack = await ServiceStack.start({ rolesDir: roles.dir });
+    // role-context at debug: its access-log line per successful gRPC call (debug level) shows the turn id arrived.
+    stack = await ServiceStack.start({ rolesDir: roles.dir, env: { 'role-context': { LOG_LEVEL: 'debug' } } });
     roleContextGrpc = new GrpcClient(ROLE_CONTEXT_CONTRACT, stack.grpcAddress('role-context'), 5000);
     toolPluginGrpc = new GrpcClient(TOOL_PLUGIN_CONTRACT, stack.grpcAddress('tool-plugin'), 5000);
   });
@@ -254,7 +255,7 @@ describe('a streamed chat turn through all four services', () => {
     expect(parsed('session').some((l) => l.turnId === turnId && l.msg === 'turn finished')).toBe(true);
     // The turn id travelled in gRPC metadata into the other services' logs.
     expect(parsed('inference').some((l) => l.turnId === turnId && l.msg === 'generation finished')).toBe(true);
-    expect(parsed('role-context').some((l) => l.turnId === turnId)).toBe(true);
+    expect(parsed('role-context').some((l) => l.turnId === turnId && l.msg === 'grpc call')).toBe(true);
     expect(parsed('inference').every((l) => typeof l.level === 'string' && typeof l.time === 'string')).toBe(true);
   });
 });

@@ -5,7 +5,9 @@ import { Observable, tap } from 'rxjs';
 
 /**
  * Restores the caller's log context (x-troupe-* metadata: turn id, session id) around a gRPC
- * handler, and writes one access-log line per call with its outcome and duration.
+ * handler, and writes one access-log line per call with its outcome and duration: at debug for
+ * calls that succeed (at info they would be a line for every turn of every session), at info
+ * for failures.
  */
 @Injectable()
 export class GrpcLogContextInterceptor implements NestInterceptor {
@@ -28,7 +30,9 @@ export class GrpcLogContextInterceptor implements NestInterceptor {
           .handle()
           .pipe(
             tap({
-              complete: () => this.logger.info({ grpcMethod: method, ms: Date.now() - started, outcome: 'ok' }, 'grpc call'),
+              complete: () => {
+                if (this.logger.isLevelEnabled('debug')) this.logger.debug({ grpcMethod: method, ms: Date.now() - started, outcome: 'ok' }, 'grpc call');
+              },
               error: (e: unknown) =>
                 this.logger.info({ grpcMethod: method, ms: Date.now() - started, outcome: 'error', error: describe(e) }, 'grpc call'),
             }),

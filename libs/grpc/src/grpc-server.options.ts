@@ -1,6 +1,7 @@
 import { GrpcOptions, Transport } from '@nestjs/microservices';
 import { GrpcServiceContract, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@troupe/contracts';
 import { join } from 'node:path';
+import { reuseEncodedResponses } from './reusable-response';
 
 /** Nest gRPC microservice options for one contract, with graceful shutdown (in-flight calls finish). */
 export function grpcServerOptions(contract: GrpcServiceContract, url: string, maxMessageBytes: number): GrpcOptions {
@@ -14,6 +15,8 @@ export function grpcServerOptions(contract: GrpcServiceContract, url: string, ma
       gracefulShutdown: true,
       maxReceiveMessageLength: maxMessageBytes,
       maxSendMessageLength: maxMessageBytes,
+      // Cached answers (reusableResponse) are encoded once, not on every call.
+      onLoadPackageDefinition: (definition) => reuseEncodedResponses(definition),
     },
   };
 }

@@ -5,3 +5,4 @@ export * from './grpc-tracing.interceptor';
 export { status as GrpcStatus } from '@grpc/grpc-js';
 export * from './grpc-errors';
 export * from './validate-request';
+export * from './reusable-response';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { roleContext } from '@troupe/contracts';
+import { reusableResponse } from '@troupe/grpc';
 import { createHash } from 'node:crypto';
 import { CacheRegistry } from '../caches/cache-registry';
 import { InvalidationBus } from '../caches/invalidation-bus';
@@ -61,8 +62,9 @@ export class ContextService {
   async assemble(request: AssembleRequest): Promise<Assembled> {
     const windows = this.caches.forClass(this.config.WINDOW_CACHE_CLASS);
     const key = windowKey(request);
+    // A hit is the answer itself, already encoded: no copy, no protobuf work (reusableResponse).
     const hit = windows?.getLocal<Assembled>(key);
-    if (hit) return { ...hit, cached: true };
+    if (hit) return hit;
 
     // An invalidation that lands while we read must not be undone by caching what we read.
     const epoch = this.bus.epoch;
@@ -100,7 +102,9 @@ export class ContextService {
       await this.history.noteWindow(request.sessionId, role.id, oldestShown, entries.length - window.historyEntries);
     }
     const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
-    if (windows && !this.bus.invalidatedSince(epoch, tags)) windows.setLocal(key, assembled, approximateBytes(assembled), tags);
+    if (windows && !this.bus.invalidatedSince(epoch, tags)) {
+      windows.setLocal(key, reusableResponse({ ...assembled, cached: true }), approximateBytes(assembled), tags);
+    }
     return assembled;
   }
 
@@ -195,9 +199,12 @@ function windowKey(r: AssembleRequest): string {
   return `window:${r.sessionId}:${r.roleId}:${pin}:${r.userId}:${vars}`;
 }
 
-/** UTF-16 text is 2 bytes a character; each message and field costs some object overhead too. */
+/**
+ * Text is held twice: as strings (up to 2 bytes a character) and once more in the encoded
+ * answer (about 1 byte a character); each message and field costs some object overhead too.
+ */
 function approximateBytes(a: Assembled): number {
   let bytes = 512;
-  for (const m of a.messages) bytes += 2 * (m.content.length + m.name.length + m.role.length) + 96;
-  return bytes + 2 * (a.role?.persona.length ?? 0);
+  for (const m of a.messages) bytes += 3 * (m.content.length + m.name.length + m.role.length) + 96;
+  return bytes + 3 * (a.role?.persona.length ?? 0);
 }

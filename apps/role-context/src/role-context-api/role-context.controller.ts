@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { roleContext } from '@troupe/contracts';
-import { GrpcStatus, grpcError, invalidArgument, notFound, validateGrpcRequest } from '@troupe/grpc';
+import { GrpcStatus, ValidatedRequests, grpcError, notFound, validateGrpcRequest } from '@troupe/grpc';
 import { CacheRegistry } from '../caches/cache-registry';
 import { ContextRequestError, ContextService, RoleNotFoundError } from '../context/context.service';
 import { HistoryService } from '../history/history.service';
@@ -41,6 +41,9 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 @Controller()
 @roleContext.RoleContextServiceControllerMethods()
 export class RoleContextController implements roleContext.RoleContextServiceController {
+  /** Sessions repeat the same AssembleContext request every turn. */
+  private readonly assembleRequests = new ValidatedRequests(AssembleContextDto);
+
   constructor(
     private readonly roles: RolesService,
     private readonly history: HistoryService,
@@ -88,7 +91,7 @@ export class RoleContextController implements roleContext.RoleContextServiceCont
   }
 
   async assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse> {
-    const dto = validateGrpcRequest(AssembleContextDto, request);
+    const dto = this.assembleRequests.validate(request);
     return answer(() => this.context.assemble(dto));
   }
 
