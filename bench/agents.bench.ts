@@ -8,17 +8,21 @@
  * with that many calls in flight. Both sides use the `paced` benchmark model (no compute, a
  * token every 5 ms), so the gap is the runtime's own cost.
  * Prints one JSON object on its last line. Needs Redis and dist/ (the npm script builds).
+ * `--cpu-prof DIR`: session processes write V8 CPU profiles there when they stop.
  */
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { TEST_REDIS_URL } from '../test/support/redis-cleanup';
 import { makeRolesDir } from '../test/support/roles-fixture';
 import { ServiceStack } from '../test/support/service-stack';
 
 const json = process.argv.includes('--json');
+const profileIndex = process.argv.indexOf('--cpu-prof');
+const PROFILE_DIR = profileIndex >= 0 ? resolve(process.argv[profileIndex + 1]) : undefined;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const LEVELS = [1, 16, 64];
 const RUNS: Record<number, number> = { 1: 20, 16: 96, 64: 256 };
@@ -102,7 +106,11 @@ async function measureModel(client: GrpcClient, concurrency: number, calls: numb
 
 async function main() {
   const roles = makeRolesDir({ 'bench-agent.json': ROLE });
-  const stack = await ServiceStack.start({ rolesDir: roles.dir, env: { session: { AGENT_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'warn' } } });
+  const stack = await ServiceStack.start({
+    rolesDir: roles.dir,
+    env: { session: { AGENT_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'warn' } },
+    ...(PROFILE_DIR ? { execArgv: { session: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } } : {}),
+  });
   const redis = new Redis(TEST_REDIS_URL, { keyPrefix: stack.prefix });
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('agent-runs', { connection, prefix: `${stack.prefix}bull` });

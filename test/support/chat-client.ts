@@ -55,6 +55,11 @@ export class ChatClient {
       .map((e) => e.payload);
   }
 
+  /** How many tokens the reply's events carried (an event may carry several: `count`). */
+  tokenCount(turnId: string, roleId?: string): number {
+    return this.tokens(turnId, roleId).reduce((n, t) => n + t.count, 0);
+  }
+
   replyDone(turnId: string, roleId: string): Promise<ReplyDoneEvent> {
     return this.waitFor<ReplyDoneEvent>('reply.done', (d) => d.turnId === turnId && d.roleId === roleId);
   }
@@ -66,4 +71,12 @@ export class ChatClient {
   close(): void {
     this.socket.close();
   }
+}
+
+/**
+ * The `index` each token event should have if the events cover the reply's tokens in order
+ * with no gap and no overlap: 0, then each event's index plus its count.
+ */
+export function contiguousIndexes(tokens: ReplyTokenEvent[]): number[] {
+  return tokens.map((_, i) => (i === 0 ? 0 : tokens[i - 1].index + tokens[i - 1].count));
 }

@@ -25,6 +25,8 @@ export interface StackOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Start only these (default: all four); readiness waits on the session, else the last one. */
   services?: readonly ServiceName[];
+  /** Extra node options per service (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  execArgv?: Partial<Record<ServiceName, string[]>>;
 }
 
 interface Running {
@@ -129,7 +131,7 @@ export class ServiceStack {
     env: Record<string, string> = {},
   ): Promise<{ url: string; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [mainOf('session')], {
+    const child = spawn(process.execPath, [...(this.options.execArgv?.session ?? []), mainOf('session')], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...this.env('session'), ...env, SESSION_HTTP_PORT: String(httpPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -227,7 +229,7 @@ export class ServiceStack {
   }
 
   private spawn(service: ServiceName): void {
-    const child = spawn(process.execPath, [mainOf(service)], {
+    const child = spawn(process.execPath, [...(this.options.execArgv?.[service] ?? []), mainOf(service)], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ONNXRUNTIME_NODE_INSTALL: 'skip', ...this.env(service) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -136,8 +136,14 @@ export interface ReplyTokenEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   roleId: string;
-  /** Position of the token in this reply, from 0. */
+  /** Position of the event's first token in this reply, from 0. */
   index: number;
+  /**
+   * How many tokens the event carries (index .. index + count - 1): tokens that arrive while
+   * the previous ones are still being logged are merged into one event.
+   */
+  count: number;
+  /** The text of those tokens, joined. */
   text: string;
 }
 

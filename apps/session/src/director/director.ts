@@ -261,7 +261,7 @@ export class Director {
         if (chunk.token) {
           text += chunk.token.text;
           streamed++;
-          this.ports.emit(sessionId, 'reply.token', { sessionId, turnId, roleId: role.id, index: chunk.token.index, text: chunk.token.text });
+          this.ports.emit(sessionId, 'reply.token', { sessionId, turnId, roleId: role.id, index: chunk.token.index, count: 1, text: chunk.token.text });
         } else if (chunk.done) {
           done = chunk.done;
         }
