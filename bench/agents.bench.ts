@@ -7,6 +7,8 @@
  * the same generation (same role, prompt length and token count) called straight over gRPC
  * with that many calls in flight. Both sides use the `paced` benchmark model (no compute, a
  * token every 5 ms), so the gap is the runtime's own cost.
+ * `cpu_ms_per_run`: CPU time the worker (session), role-context and inference processes used
+ * per run of the measured batch — steadier than the rates on a machine shared with other work.
  * Prints one JSON object on its last line. Needs Redis and dist/ (the npm script builds).
  * `--cpu-prof DIR`: session processes write V8 CPU profiles there when they stop.
  */
@@ -16,6 +18,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { cpuMs } from '../test/support/process-cpu';
 import { TEST_REDIS_URL } from '../test/support/redis-cleanup';
 import { makeRolesDir } from '../test/support/roles-fixture';
 import { ServiceStack } from '../test/support/service-stack';
@@ -44,9 +47,13 @@ async function measureRuns(stack: ServiceStack, redis: Redis, queue: Queue, conc
   try {
     // Warm-up: first connections, first role load.
     await runBatch(redis, queue, Math.min(concurrency, 4));
+    // CPU time per run: steadier than runs/s when other work shares the machine.
+    const pids = { session: worker.pid, role_context: stack.pid('role-context')!, inference: stack.pid('inference')! };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
     const { elapsedS, waits } = await runBatch(redis, queue, runs);
+    const cpuPerRun = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((cpuMs(pid) - cpuBefore[name]) / runs)]));
     waits.sort((a, b) => a - b);
-    return { runs_per_s: runs / elapsedS, queue_wait_p50_ms: percentile(waits, 50), queue_wait_p99_ms: percentile(waits, 99) };
+    return { runs_per_s: runs / elapsedS, queue_wait_p50_ms: percentile(waits, 50), queue_wait_p99_ms: percentile(waits, 99), cpu_ms_per_run: cpuPerRun };
   } finally {
     await worker.terminate();
   }
@@ -61,8 +68,12 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
   const deadline = started + 120_000;
   while (pending.size) {
     if (Date.now() > deadline) throw new Error(`${pending.size} runs not done within 120 s`);
+    // One pipeline per poll: the rate comes from the stored finishedAt, so polling less often
+    // only keeps the measurement from loading the Redis it measures.
     const batch = [...pending];
-    const statuses = await Promise.all(batch.map((id) => redis.hmget(`agent-run:${id}`, 'status', 'finishedAt', 'error')));
+    const pipeline = redis.pipeline();
+    for (const id of batch) pipeline.hmget(`agent-run:${id}`, 'status', 'finishedAt', 'error');
+    const statuses = ((await pipeline.exec()) ?? []).map(([, fields]) => fields as (string | null)[]);
     statuses.forEach(([status, finishedAt, error], i) => {
       if (status === 'failed') throw new Error(`run failed: ${error}`);
       if (status === 'completed') {
@@ -70,7 +81,7 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
         last = Math.max(last, Number(finishedAt));
       }
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
   }
   const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
   const waits = jobs.map((j) => (j?.processedOn ?? 0) - (j?.timestamp ?? 0)).filter((w) => w >= 0);
@@ -127,6 +138,7 @@ async function main() {
         ratio: round(measured.runs_per_s / ideal, 3),
         queue_wait_p50_ms: measured.queue_wait_p50_ms,
         queue_wait_p99_ms: measured.queue_wait_p99_ms,
+        cpu_ms_per_run: measured.cpu_ms_per_run,
       };
       log(`concurrency ${concurrency}: ${row.runs_per_s} runs/s (model allows ${row.ideal_runs_per_s}/s, ratio ${row.ratio}), queue wait p50 ${row.queue_wait_p50_ms} ms, p99 ${row.queue_wait_p99_ms} ms`);
       results.push(row);

@@ -7,7 +7,9 @@
  *               Troupe vs the bare server, and the ratio;
  *   latency     N clients, each sends one message at a random moment in a 10 s window, replies
  *               of 128 tokens at 20 ms a token: time to first token minus the pace (p50/95/99);
- *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one.
+ *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one;
+ *   cpu         CPU time of the session and inference processes per 1,000 tokens delivered in
+ *               each run (steadier than the rates when other work shares the machine).
  * Prints progress on stderr and one JSON object on the last line.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -15,6 +17,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Socket, io } from 'socket.io-client';
+import { cpuMs } from '../test/support/process-cpu';
 import { makeRolesDir } from '../test/support/roles-fixture';
 import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
 
@@ -111,9 +114,26 @@ function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], tim
   });
 }
 
+/** CPU time of the session and inference processes from now, per 1,000 tokens delivered. */
+function troupeCpu(stack: ServiceStack) {
+  const pids = { session: stack.pid('session')!, inference: stack.pid('inference')! };
+  const before = { session: cpuMs(pids.session), inference: cpuMs(pids.inference) };
+  return {
+    perThousand(results: TurnResult[]) {
+      const tokens = results.reduce((n, r) => n + r.tokens, 0) / 1000;
+      return { session: round((cpuMs(pids.session) - before.session) / tokens), inference: round((cpuMs(pids.inference) - before.inference) / tokens) };
+    },
+  };
+}
+
 function logFailures(results: TurnResult[]): void {
   const counts = new Map<string, number>();
-  for (const r of results) if (r.failure) counts.set(r.failure.replace(/\d+ tokens/, 'n tokens'), (counts.get(r.failure.replace(/\d+ tokens/, 'n tokens')) ?? 0) + 1);
+  for (const r of results) {
+    if (!r.failure) continue;
+    // Grouped by what went wrong, not by the timings and counts in the message.
+    const kind = r.failure.replace(/\d+(\.\d+)?/g, 'N').slice(0, 160);
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
   for (const [failure, n] of counts) log(`${n} turns: ${failure}`);
 }
 
@@ -171,7 +191,9 @@ async function main(): Promise<void> {
 
     // Throughput at pace 0: Troupe (sockets are connected) then the bare server.
     const sessions = await openSessions(sockets, 'bench-fast');
+    const cpu = troupeCpu(stack);
     const troupe = await runTurns(sockets, sessions, sockets.map(() => 0), 300_000);
+    const throughputCpu = cpu.perThousand(troupe.results);
     const troupeTokens = troupe.results.reduce((n, r) => n + r.tokens, 0);
     const troupeTps = troupeTokens / (troupe.wallMs / 1000);
     const throughputErrors = troupe.results.filter((r) => !r.ok).length;
@@ -190,7 +212,9 @@ async function main(): Promise<void> {
     // Latency at 20 ms a token, messages spread over a 10 s window.
     const latencySockets = await connectAll(stack.sessionUrl, CLIENTS);
     const latencySessions = await openSessions(latencySockets, 'bench-paced');
+    const latencyCpuStart = troupeCpu(stack);
     const latency = await runTurns(latencySockets, latencySessions, latencySockets.map(() => Math.random() * WINDOW_MS), WINDOW_MS + 120_000);
+    const latencyCpu = latencyCpuStart.perThousand(latency.results);
     const overheads = latency.results.filter((r) => r.firstTokenMs !== undefined).map((r) => r.firstTokenMs! - PACE_MS).sort((a, b) => a - b);
     const latencyErrors = latency.results.filter((r) => !r.ok).length;
     logFailures(latency.results);
@@ -208,6 +232,7 @@ async function main(): Promise<void> {
       ttft_overhead_p99_ms: percentile(overheads, 0.99),
       errors: throughputErrors + latencyErrors,
       rss_mb_per_1000_idle: { bare: round(bareIdle), troupe: round(troupeIdle) },
+      cpu_ms_per_1000_tokens: { throughput: throughputCpu, latency: latencyCpu },
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

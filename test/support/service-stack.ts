@@ -129,7 +129,7 @@ export class ServiceStack {
    */
   async addSessionInstance(
     env: Record<string, string> = {},
-  ): Promise<{ url: string; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
+  ): Promise<{ url: string; pid: number; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
     const httpPort = await freePort();
     const child = spawn(process.execPath, [...(this.options.execArgv?.session ?? []), mainOf('session')], {
       cwd: REPO_ROOT,
@@ -152,6 +152,7 @@ export class ServiceStack {
     }
     return {
       url,
+      pid: child.pid!,
       output,
       terminate: async () => {
         if (child.exitCode === null) child.kill('SIGTERM');
