@@ -8,7 +8,7 @@
  *   latency     N clients, each sends one message at a random moment in a 10 s window, replies
  *               of 128 tokens at 20 ms a token: time to first token minus the pace (p50/95/99);
  *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one;
- *   cpu         CPU time of the session and inference processes per 1,000 tokens delivered in
+ *   cpu         CPU time of the session, inference and role-context processes per 1,000 tokens delivered in
  *               each run (steadier than the rates when other work shares the machine).
  * Prints progress on stderr and one JSON object on the last line.
  */
@@ -114,14 +114,14 @@ function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], tim
   });
 }
 
-/** CPU time of the session and inference processes from now, per 1,000 tokens delivered. */
+/** CPU time of Troupe's processes from now, per 1,000 tokens delivered. */
 function troupeCpu(stack: ServiceStack) {
-  const pids = { session: stack.pid('session')!, inference: stack.pid('inference')! };
-  const before = { session: cpuMs(pids.session), inference: cpuMs(pids.inference) };
+  const pids = { session: stack.pid('session')!, inference: stack.pid('inference')!, role_context: stack.pid('role-context')! };
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
   return {
     perThousand(results: TurnResult[]) {
       const tokens = results.reduce((n, r) => n + r.tokens, 0) / 1000;
-      return { session: round((cpuMs(pids.session) - before.session) / tokens), inference: round((cpuMs(pids.inference) - before.inference) / tokens) };
+      return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((cpuMs(pid) - before[name]) / tokens)]));
     },
   };
 }
