@@ -84,6 +84,22 @@ describe('EventBatcher', () => {
     expect(sink.appends[3].events.map((e) => e.type)).toEqual(['d']);
   });
 
+  it('says when everything published has been appended', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    await batcher.drained();
+    batcher.publish('s', 'a', {});
+    batcher.publish('s', 'b', {});
+    let drained = false;
+    void batcher.drained().then(() => (drained = true));
+    sink.appends[0].done();
+    await tick();
+    expect(drained).toBe(false);
+    sink.appends[1].done();
+    await tick();
+    expect(drained).toBe(true);
+  });
+
   it('reports a failed append and goes on with the next batch', async () => {
     const sink = new HeldSink();
     const failures: string[][] = [];

@@ -29,6 +29,7 @@ const MERGEABLE = 'reply.token';
  */
 export class EventBatcher {
   private readonly sessions = new Map<string, SessionBatch>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly sink: BatchSink,
@@ -65,6 +66,12 @@ export class EventBatcher {
     return this.sessions.size;
   }
 
+  /** Resolves once every event published so far was appended (or failed): before Redis closes. */
+  drained(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private flush(sessionId: string, batch: SessionBatch): void {
     const events = batch.pending.splice(0, this.maxBatch);
     batch.inFlight = true;
@@ -80,8 +87,16 @@ export class EventBatcher {
   /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
   private next(sessionId: string, batch: SessionBatch): void {
     if (batch.inFlight || batch.scheduled) return;
-    if (batch.pending.length > 0) this.flush(sessionId, batch);
-    else this.sessions.delete(sessionId);
+    if (batch.pending.length > 0) {
+      this.flush(sessionId, batch);
+      return;
+    }
+    this.sessions.delete(sessionId);
+    if (this.sessions.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((resolve) => resolve());
+    }
   }
 }
 

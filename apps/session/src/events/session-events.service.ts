@@ -49,6 +49,11 @@ export class SessionEventsService {
     this.batcher.publish(sessionId, event, payload);
   }
 
+  /** Resolves once everything published so far is in the log (shutdown waits for it before Redis closes). */
+  drained(): Promise<void> {
+    return this.batcher.drained();
+  }
+
   lastSeq(sessionId: string): Promise<number> {
     return this.log.lastSeq(sessionId);
   }
