@@ -7,18 +7,25 @@
  * the same generation (same role, prompt length and token count) called straight over gRPC
  * with that many calls in flight. Both sides use the `paced` benchmark model (no compute, a
  * token every 5 ms), so the gap is the runtime's own cost.
+ * `cpu_ms_per_run`: CPU time the worker (session), role-context and inference processes used
+ * per run of the measured batch — steadier than the rates on a machine shared with other work.
  * Prints one JSON object on its last line. Needs Redis and dist/ (the npm script builds).
+ * `--cpu-prof DIR`: session processes write V8 CPU profiles there when they stop.
  */
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { cpuMs } from '../test/support/process-cpu';
 import { TEST_REDIS_URL } from '../test/support/redis-cleanup';
 import { makeRolesDir } from '../test/support/roles-fixture';
 import { ServiceStack } from '../test/support/service-stack';
 
 const json = process.argv.includes('--json');
+const profileIndex = process.argv.indexOf('--cpu-prof');
+const PROFILE_DIR = profileIndex >= 0 ? resolve(process.argv[profileIndex + 1]) : undefined;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const LEVELS = [1, 16, 64];
 const RUNS: Record<number, number> = { 1: 20, 16: 96, 64: 256 };
@@ -40,9 +47,13 @@ async function measureRuns(stack: ServiceStack, redis: Redis, queue: Queue, conc
   try {
     // Warm-up: first connections, first role load.
     await runBatch(redis, queue, Math.min(concurrency, 4));
+    // CPU time per run: steadier than runs/s when other work shares the machine.
+    const pids = { session: worker.pid, role_context: stack.pid('role-context')!, inference: stack.pid('inference')! };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
     const { elapsedS, waits } = await runBatch(redis, queue, runs);
+    const cpuPerRun = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((cpuMs(pid) - cpuBefore[name]) / runs)]));
     waits.sort((a, b) => a - b);
-    return { runs_per_s: runs / elapsedS, queue_wait_p50_ms: percentile(waits, 50), queue_wait_p99_ms: percentile(waits, 99) };
+    return { runs_per_s: runs / elapsedS, queue_wait_p50_ms: percentile(waits, 50), queue_wait_p99_ms: percentile(waits, 99), cpu_ms_per_run: cpuPerRun };
   } finally {
     await worker.terminate();
   }
@@ -57,8 +68,12 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
   const deadline = started + 120_000;
   while (pending.size) {
     if (Date.now() > deadline) throw new Error(`${pending.size} runs not done within 120 s`);
+    // One pipeline per poll: the rate comes from the stored finishedAt, so polling less often
+    // only keeps the measurement from loading the Redis it measures.
     const batch = [...pending];
-    const statuses = await Promise.all(batch.map((id) => redis.hmget(`agent-run:${id}`, 'status', 'finishedAt', 'error')));
+    const pipeline = redis.pipeline();
+    for (const id of batch) pipeline.hmget(`agent-run:${id}`, 'status', 'finishedAt', 'error');
+    const statuses = ((await pipeline.exec()) ?? []).map(([, fields]) => fields as (string | null)[]);
     statuses.forEach(([status, finishedAt, error], i) => {
       if (status === 'failed') throw new Error(`run failed: ${error}`);
       if (status === 'completed') {
@@ -66,7 +81,7 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
         last = Math.max(last, Number(finishedAt));
       }
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
   }
   const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
   const waits = jobs.map((j) => (j?.processedOn ?? 0) - (j?.timestamp ?? 0)).filter((w) => w >= 0);
@@ -102,7 +117,11 @@ async function measureModel(client: GrpcClient, concurrency: number, calls: numb
 
 async function main() {
   const roles = makeRolesDir({ 'bench-agent.json': ROLE });
-  const stack = await ServiceStack.start({ rolesDir: roles.dir, env: { session: { AGENT_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'warn' } } });
+  const stack = await ServiceStack.start({
+    rolesDir: roles.dir,
+    env: { session: { AGENT_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'warn' } },
+    ...(PROFILE_DIR ? { execArgv: { session: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } } : {}),
+  });
   const redis = new Redis(TEST_REDIS_URL, { keyPrefix: stack.prefix });
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('agent-runs', { connection, prefix: `${stack.prefix}bull` });
@@ -119,6 +138,7 @@ async function main() {
         ratio: round(measured.runs_per_s / ideal, 3),
         queue_wait_p50_ms: measured.queue_wait_p50_ms,
         queue_wait_p99_ms: measured.queue_wait_p99_ms,
+        cpu_ms_per_run: measured.cpu_ms_per_run,
       };
       log(`concurrency ${concurrency}: ${row.runs_per_s} runs/s (model allows ${row.ideal_runs_per_s}/s, ratio ${row.ratio}), queue wait p50 ${row.queue_wait_p50_ms} ms, p99 ${row.queue_wait_p99_ms} ms`);
       results.push(row);

@@ -1,5 +1,5 @@
 /**
- * npm run bench:chat [-- --json] [-- --clients N]
+ * npm run bench:chat [-- --json] [-- --clients N] [-- --cpu-prof DIR]
  *
  * What the runtime costs a chat, measured against the `paced` benchmark model (no compute)
  * and against a bare Socket.IO server that only emits, with the same client harness in one run:
@@ -7,14 +7,17 @@
  *               Troupe vs the bare server, and the ratio;
  *   latency     N clients, each sends one message at a random moment in a 10 s window, replies
  *               of 128 tokens at 20 ms a token: time to first token minus the pace (p50/95/99);
- *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one.
+ *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one;
+ *   cpu         CPU time of the session, inference and role-context processes per 1,000 tokens delivered in
+ *               each run (steadier than the rates when other work shares the machine).
  * Prints progress on stderr and one JSON object on the last line.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Socket, io } from 'socket.io-client';
+import { cpuMs } from '../test/support/process-cpu';
 import { makeRolesDir } from '../test/support/roles-fixture';
 import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
 
@@ -23,6 +26,9 @@ const argValue = (name: string, fallback: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const CLIENTS = argValue('--clients', 1000);
+const profileIndex = process.argv.indexOf('--cpu-prof');
+/** `--cpu-prof DIR`: the session and inference processes write V8 CPU profiles under DIR/<service> when they stop. */
+const PROFILE_DIR = profileIndex >= 0 ? resolve(process.argv[profileIndex + 1]) : undefined;
 const TOKENS = 128;
 const PACE_MS = 20;
 const WINDOW_MS = 10_000;
@@ -67,6 +73,10 @@ function closeAll(sockets: Socket[]): void {
 interface TurnResult {
   firstTokenMs?: number;
   tokens: number;
+  /** reply.token events received (fewer than tokens when tokens were coalesced). */
+  events: number;
+  /** Why the turn ended, when it did not complete. */
+  failure?: string;
   ok: boolean;
 }
 
@@ -74,18 +84,21 @@ interface TurnResult {
 function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], timeoutMs: number): Promise<{ results: TurnResult[]; wallMs: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const results: TurnResult[] = sockets.map(() => ({ tokens: 0, ok: false }));
+    const results: TurnResult[] = sockets.map(() => ({ tokens: 0, events: 0, ok: false }));
     let pending = sockets.length;
     const finish = () => resolve({ results, wallMs: Date.now() - started });
     const timer = setTimeout(finish, timeoutMs);
     sockets.forEach((socket, i) => {
       let sentAt = 0;
-      socket.on('reply.token', (e: { tokens?: number }) => {
+      // An event may carry several tokens (`count`, when they came faster than they were sent).
+      socket.on('reply.token', (e: { count?: number }) => {
         if (results[i].tokens === 0) results[i].firstTokenMs = Date.now() - sentAt;
-        results[i].tokens += e.tokens ?? 1;
+        results[i].tokens += e.count ?? 1;
+        results[i].events++;
       });
-      socket.on('turn.end', (e: { reason: string }) => {
+      socket.on('turn.end', (e: { reason: string; detail: string }) => {
         results[i].ok = e.reason === 'completed' && results[i].tokens === TOKENS;
+        if (!results[i].ok) results[i].failure = `${e.reason}: ${e.detail} (${results[i].tokens} tokens)`;
         if (--pending === 0) {
           clearTimeout(timer);
           finish();
@@ -99,6 +112,29 @@ function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], tim
       }, delays[i]);
     });
   });
+}
+
+/** CPU time of Troupe's processes from now, per 1,000 tokens delivered. */
+function troupeCpu(stack: ServiceStack) {
+  const pids = { session: stack.pid('session')!, inference: stack.pid('inference')!, role_context: stack.pid('role-context')! };
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  return {
+    perThousand(results: TurnResult[]) {
+      const tokens = results.reduce((n, r) => n + r.tokens, 0) / 1000;
+      return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((cpuMs(pid) - before[name]) / tokens)]));
+    },
+  };
+}
+
+function logFailures(results: TurnResult[]): void {
+  const counts = new Map<string, number>();
+  for (const r of results) {
+    if (!r.failure) continue;
+    // Grouped by what went wrong, not by the timings and counts in the message.
+    const kind = r.failure.replace(/\d+(\.\d+)?/g, 'N').slice(0, 160);
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  for (const [failure, n] of counts) log(`${n} turns: ${failure}`);
 }
 
 async function openSessions(sockets: Socket[], role: string): Promise<string[]> {
@@ -136,6 +172,7 @@ async function main(): Promise<void> {
     rolesDir: roles.dir,
     modelsDir: models,
     env: { session: { LOG_LEVEL: 'warn', RATE_LIMIT_MESSAGES_PER_MINUTE: '100000' }, 'role-context': { LOG_LEVEL: 'warn' }, inference: { LOG_LEVEL: 'warn' } },
+    ...(PROFILE_DIR ? { execArgv: Object.fromEntries((['session', 'inference'] as const).map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${s}`]])) } : {}),
   });
   const bare = await startBare(0);
   try {
@@ -154,11 +191,15 @@ async function main(): Promise<void> {
 
     // Throughput at pace 0: Troupe (sockets are connected) then the bare server.
     const sessions = await openSessions(sockets, 'bench-fast');
+    const cpu = troupeCpu(stack);
     const troupe = await runTurns(sockets, sessions, sockets.map(() => 0), 300_000);
+    const throughputCpu = cpu.perThousand(troupe.results);
     const troupeTokens = troupe.results.reduce((n, r) => n + r.tokens, 0);
     const troupeTps = troupeTokens / (troupe.wallMs / 1000);
     const throughputErrors = troupe.results.filter((r) => !r.ok).length;
-    log(`troupe: ${troupeTokens} tokens in ${troupe.wallMs} ms = ${Math.round(troupeTps)} tokens/s (${throughputErrors} errors)`);
+    const troupeEvents = troupe.results.reduce((n, r) => n + r.events, 0);
+    logFailures(troupe.results);
+    log(`troupe: ${troupeTokens} tokens (${troupeEvents} events) in ${troupe.wallMs} ms = ${Math.round(troupeTps)} tokens/s (${throughputErrors} errors)`);
     closeAll(sockets);
 
     const bareSockets = await connectAll(bare.url, CLIENTS);
@@ -171,9 +212,13 @@ async function main(): Promise<void> {
     // Latency at 20 ms a token, messages spread over a 10 s window.
     const latencySockets = await connectAll(stack.sessionUrl, CLIENTS);
     const latencySessions = await openSessions(latencySockets, 'bench-paced');
+    const latencyCpuStart = troupeCpu(stack);
     const latency = await runTurns(latencySockets, latencySessions, latencySockets.map(() => Math.random() * WINDOW_MS), WINDOW_MS + 120_000);
+    const latencyCpu = latencyCpuStart.perThousand(latency.results);
     const overheads = latency.results.filter((r) => r.firstTokenMs !== undefined).map((r) => r.firstTokenMs! - PACE_MS).sort((a, b) => a - b);
     const latencyErrors = latency.results.filter((r) => !r.ok).length;
+    logFailures(latency.results);
+    log(`latency run: ${latency.results.reduce((n, r) => n + r.events, 0)} token events`);
     log(`ttft overhead p50 ${percentile(overheads, 0.5)} ms, p95 ${percentile(overheads, 0.95)} ms, p99 ${percentile(overheads, 0.99)} ms, ${latencyErrors} errors`);
     closeAll(latencySockets);
 
@@ -187,6 +232,7 @@ async function main(): Promise<void> {
       ttft_overhead_p99_ms: percentile(overheads, 0.99),
       errors: throughputErrors + latencyErrors,
       rss_mb_per_1000_idle: { bare: round(bareIdle), troupe: round(troupeIdle) },
+      cpu_ms_per_1000_tokens: { throughput: throughputCpu, latency: latencyCpu },
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

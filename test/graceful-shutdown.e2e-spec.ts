@@ -27,7 +27,7 @@ describe('graceful shutdown', () => {
     const ack = await client.request('message.send', { sessionId, text: 'Go.' });
     await client.waitFor('reply.token', (t: { turnId: string }) => t.turnId === ack.turnId);
     const exit = stack.terminate('inference');
-    const tokensAtSignal = client.tokens(ack.turnId).length;
+    const tokensAtSignal = client.tokenCount(ack.turnId);
     const done: ReplyDoneEvent = await client.replyDone(ack.turnId, 'long-talker');
     expect(['length', 'stop']).toContain(done.finishReason);
     expect(done.usage.completionTokens).toBeGreaterThan(tokensAtSignal);

@@ -1,5 +1,5 @@
 import { ReplyDoneEvent, ReplyTokenEvent } from '@troupe/domain';
-import { ChatClient, chunkStarts } from './support/chat-client';
+import { ChatClient, contiguousIndexes } from './support/chat-client';
 import { longTalkerRole, makeRolesDir } from './support/roles-fixture';
 import { RawPollingClient } from './support/raw-polling-client';
 import { ServiceStack } from './support/service-stack';
@@ -70,7 +70,7 @@ describe('resumable streams across session instances', () => {
     expect(seenAfter[0]).toBe(lastSeq + 1);
     // The tokens from both connections make up the whole reply.
     const tokens = [...ada.tokens(ack.turnId), ...back.tokens(ack.turnId)];
-    expect(tokens.map((t) => t.index)).toEqual(chunkStarts(tokens));
+    expect(tokens.map((t) => t.index)).toEqual(contiguousIndexes(tokens));
     expect(tokens.map((t) => t.text).join('')).toBe(done.text);
 
     // And the live stream continues on the new instance.

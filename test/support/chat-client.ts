@@ -55,6 +55,11 @@ export class ChatClient {
       .map((e) => e.payload);
   }
 
+  /** How many tokens the reply's events carried (an event may carry several: `count`). */
+  tokenCount(turnId: string, roleId?: string): number {
+    return this.tokens(turnId, roleId).reduce((n, t) => n + t.count, 0);
+  }
+
   replyDone(turnId: string, roleId: string): Promise<ReplyDoneEvent> {
     return this.waitFor<ReplyDoneEvent>('reply.done', (d) => d.turnId === turnId && d.roleId === roleId);
   }
@@ -68,17 +73,10 @@ export class ChatClient {
   }
 }
 
-/** Where each reply chunk should start: the tokens of the chunks before it (a chunk may carry several). */
-export function chunkStarts(chunks: readonly Pick<ReplyTokenEvent, 'tokens'>[]): number[] {
-  let at = 0;
-  return chunks.map((c) => {
-    const start = at;
-    at += c.tokens ?? 1;
-    return start;
-  });
-}
-
-/** Tokens carried by reply chunks. */
-export function chunkTokens(chunks: readonly Pick<ReplyTokenEvent, 'tokens'>[]): number {
-  return chunks.reduce((n, c) => n + (c.tokens ?? 1), 0);
+/**
+ * The `index` each token event should have if the events cover the reply's tokens in order
+ * with no gap and no overlap: 0, then each event's index plus its count.
+ */
+export function contiguousIndexes(tokens: ReplyTokenEvent[]): number[] {
+  return tokens.map((_, i) => (i === 0 ? 0 : tokens[i - 1].index + tokens[i - 1].count));
 }

@@ -25,7 +25,7 @@ export interface StackOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Start only these (default: all four); readiness waits on the session, else the last one. */
   services?: readonly ServiceName[];
-  /** Extra node flags per service (e.g. `--cpu-prof` for a benchmark's profile). */
+  /** Extra node options per service (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
   execArgv?: Partial<Record<ServiceName, string[]>>;
 }
 
@@ -129,9 +129,9 @@ export class ServiceStack {
    */
   async addSessionInstance(
     env: Record<string, string> = {},
-  ): Promise<{ url: string; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
+  ): Promise<{ url: string; pid: number; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [mainOf('session')], {
+    const child = spawn(process.execPath, [...(this.options.execArgv?.session ?? []), mainOf('session')], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...this.env('session'), ...env, SESSION_HTTP_PORT: String(httpPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,6 +152,7 @@ export class ServiceStack {
     }
     return {
       url,
+      pid: child.pid!,
       output,
       terminate: async () => {
         if (child.exitCode === null) child.kill('SIGTERM');

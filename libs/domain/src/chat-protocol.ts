@@ -136,11 +136,15 @@ export interface ReplyTokenEvent extends Sequenced {
   sessionId: string;
   turnId: string;
   roleId: string;
-  /** Position in this reply of the chunk's first token, from 0. */
+  /** Position of the event's first token in this reply, from 0. */
   index: number;
+  /**
+   * How many tokens the event carries (index .. index + count - 1): tokens that arrive while
+   * the previous ones are still being logged are merged into one event.
+   */
+  count: number;
+  /** The text of those tokens, joined. */
   text: string;
-  /** Tokens the chunk carries (several when the inference service streamed them together); 1 when absent. */
-  tokens?: number;
 }
 
 export interface ToolCallEvent extends Sequenced {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AgentRunPayload, AgentWebhookPayload } from '@troupe/domain';
+import { AgentRunPayload, AgentRunRecord, AgentWebhookPayload } from '@troupe/domain';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { createHmac } from 'node:crypto';
 import { SessionEventsService } from '../events/session-events.service';
@@ -27,8 +27,13 @@ export class AgentAnnouncer {
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async announce(runId: string, payload: Pick<AgentRunPayload, 'webhookUrl'>): Promise<void> {
-    const run = await this.store.get(runId);
+  /** `known`: the run as its caller just stored it, which saves reading it back. */
+  async announce(
+    runId: string,
+    payload: Pick<AgentRunPayload, 'webhookUrl'>,
+    known?: Pick<AgentRunRecord, 'sessionId' | 'role' | 'status' | 'result' | 'error'>,
+  ): Promise<void> {
+    const run = known ?? (await this.store.get(runId));
     if (!run) return;
     if (run.sessionId) {
       this.events.publish(run.sessionId, 'agent.run', { sessionId: run.sessionId, runId, role: run.role, status: run.status, text: run.result?.text ?? '', error: run.error });

@@ -11,6 +11,40 @@ export interface RunListFilter {
 }
 
 /**
+ * Creates a run's hash unless it exists, in one round trip. KEYS: run hash, index.
+ * ARGV: run id, ttl s, enqueue time, then field/value pairs. Returns the existing hash's
+ * fields (HGETALL) when there was one, else an empty list.
+ */
+const CREATE_RUN = `
+if redis.call('HSETNX', KEYS[1], 'runId', ARGV[1]) == 0 then
+  return redis.call('HGETALL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return {}
+`;
+
+/**
+ * Marks a run ended unless an attempt did already, and stores its fields, in one round trip.
+ * KEYS: run hash, end mark. ARGV: ttl s, then field/value pairs. Returns 1 for the one caller
+ * that ended it.
+ */
+const END_RUN = `
+if not redis.call('SET', KEYS[2], '1', 'EX', ARGV[1], 'NX') then
+  return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+type RunScripts = {
+  troupeCreateRun(hash: string, index: string, runId: string, ttl: number, now: number, ...fields: (string | number)[]): Promise<string[]>;
+  troupeEndRun(hash: string, done: string, ttl: number, ...fields: (string | number)[]): Promise<number>;
+};
+
+/**
  * Runs, their progress and results in Redis (hashes with the retention TTL, plus an index by
  * enqueue time for listing). Completion is claimed once per run id, whatever BullMQ retries.
  */
@@ -19,20 +53,23 @@ export class AgentRunStore {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: SessionConfig,
-  ) {}
+  ) {
+    this.redis.defineCommand('troupeCreateRun', { numberOfKeys: 2, lua: CREATE_RUN });
+    this.redis.defineCommand('troupeEndRun', { numberOfKeys: 2, lua: END_RUN });
+  }
 
-  /** Records a queued run (no-op when it exists: a re-delivered job keeps its history). */
-  async create(run: Pick<AgentRunRecord, 'runId' | 'role' | 'task' | 'sessionId' | 'parentRunId' | 'idempotencyKey'>): Promise<void> {
-    const key = this.key(run.runId);
+  /**
+   * Records a queued run; when it exists already (a re-delivered job keeps its history, a run
+   * enqueued through the API was recorded then) it is left as it is and returned.
+   */
+  async create(run: Pick<AgentRunRecord, 'runId' | 'role' | 'task' | 'sessionId' | 'parentRunId' | 'idempotencyKey'>): Promise<AgentRunRecord | undefined> {
     const now = Date.now();
-    const created = await this.redis.hsetnx(key, 'runId', run.runId);
-    if (created === 0) return;
-    await this.redis
-      .multi()
-      .hset(key, { status: 'queued', role: run.role, task: run.task, sessionId: run.sessionId, parentRunId: run.parentRunId, idempotencyKey: run.idempotencyKey, attempts: 0, enqueuedAt: now })
-      .expire(key, this.config.AGENT_RUN_RETENTION_SECONDS)
-      .zadd(this.indexKey(), now, run.runId)
-      .exec();
+    const fields = { status: 'queued', role: run.role, task: run.task, sessionId: run.sessionId, parentRunId: run.parentRunId, idempotencyKey: run.idempotencyKey, attempts: 0, enqueuedAt: now };
+    const existing = await this.scripts.troupeCreateRun(this.key(run.runId), this.indexKey(), run.runId, this.config.AGENT_RUN_RETENTION_SECONDS, now, ...Object.entries(fields).flat());
+    if (existing.length === 0) return undefined;
+    const hash: Record<string, string> = {};
+    for (let i = 0; i < existing.length; i += 2) hash[existing[i]] = existing[i + 1];
+    return toRecord(hash);
   }
 
   async update(runId: string, fields: Partial<Record<keyof AgentRunRecord, string | number>>): Promise<void> {
@@ -55,18 +92,17 @@ export class AgentRunStore {
    * announces the run, so a run is never reported done twice.
    */
   async complete(runId: string, result: AgentRunResult): Promise<boolean> {
-    const claimed = await this.redis.set(this.doneKey(runId), '1', 'EX', this.config.AGENT_RUN_RETENTION_SECONDS, 'NX');
-    if (claimed !== 'OK') return false;
-    await this.update(runId, { status: 'completed', finishedAt: Date.now(), result: JSON.stringify(result), error: '' });
-    return true;
+    return this.end(runId, { status: 'completed', finishedAt: Date.now(), result: JSON.stringify(result), error: '' });
   }
 
   /** Like complete, for a run that ends without a result (failed for good, cancelled). */
   async finish(runId: string, status: Exclude<AgentRunStatus, 'completed'>, error: string): Promise<boolean> {
-    const claimed = await this.redis.set(this.doneKey(runId), '1', 'EX', this.config.AGENT_RUN_RETENTION_SECONDS, 'NX');
-    if (claimed !== 'OK') return false;
-    await this.update(runId, { status, finishedAt: Date.now(), error });
-    return true;
+    return this.end(runId, { status, finishedAt: Date.now(), error });
+  }
+
+  private async end(runId: string, fields: Record<string, string | number>): Promise<boolean> {
+    const ended = await this.scripts.troupeEndRun(this.key(runId), this.doneKey(runId), this.config.AGENT_RUN_RETENTION_SECONDS, ...Object.entries(fields).flat());
+    return ended === 1;
   }
 
   /** Clears the end mark so an operator's retry can run it again. */
@@ -87,23 +123,7 @@ export class AgentRunStore {
   }
 
   async get(runId: string): Promise<AgentRunRecord | undefined> {
-    const h = await this.redis.hgetall(this.key(runId));
-    if (!h.runId) return undefined;
-    return {
-      runId: h.runId,
-      status: h.status as AgentRunStatus,
-      role: h.role ?? '',
-      task: h.task ?? '',
-      sessionId: h.sessionId ?? '',
-      parentRunId: h.parentRunId ?? '',
-      idempotencyKey: h.idempotencyKey ?? '',
-      attempts: Number(h.attempts ?? 0),
-      enqueuedAt: Number(h.enqueuedAt ?? 0),
-      startedAt: Number(h.startedAt ?? 0),
-      finishedAt: Number(h.finishedAt ?? 0),
-      ...(h.result ? { result: JSON.parse(h.result) as AgentRunResult } : {}),
-      error: h.error ?? '',
-    };
+    return toRecord(await this.redis.hgetall(this.key(runId)));
   }
 
   /** Newest first; filters apply to the page scanned, expired runs drop out of the index. */
@@ -124,6 +144,10 @@ export class AgentRunStore {
     return { items: items.slice(filter.offset, filter.offset + filter.limit), total: items.length };
   }
 
+  private get scripts(): RunScripts {
+    return this.redis as unknown as RunScripts;
+  }
+
   private key(runId: string): string {
     return `agent-run:${runId}`;
   }
@@ -135,4 +159,24 @@ export class AgentRunStore {
   private indexKey(): string {
     return 'agent-runs:index';
   }
+}
+
+/** A run hash as read from Redis (undefined when there is none). */
+function toRecord(h: Record<string, string>): AgentRunRecord | undefined {
+  if (!h.runId) return undefined;
+  return {
+    runId: h.runId,
+    status: h.status as AgentRunStatus,
+    role: h.role ?? '',
+    task: h.task ?? '',
+    sessionId: h.sessionId ?? '',
+    parentRunId: h.parentRunId ?? '',
+    idempotencyKey: h.idempotencyKey ?? '',
+    attempts: Number(h.attempts ?? 0),
+    enqueuedAt: Number(h.enqueuedAt ?? 0),
+    startedAt: Number(h.startedAt ?? 0),
+    finishedAt: Number(h.finishedAt ?? 0),
+    ...(h.result ? { result: JSON.parse(h.result) as AgentRunResult } : {}),
+    error: h.error ?? '',
+  };
 }

@@ -78,7 +78,8 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
   private async runAgent(payload: AgentRunPayload, context: JobContext & { job?: Job }): Promise<AgentRunResult | { duplicateOf: string }> {
     const runId = context.jobId;
     const job = context.job!;
-    await this.store.create({ runId, role: payload.role, task: payload.task, sessionId: payload.sessionId ?? '', parentRunId: payload.parentRunId ?? '', idempotencyKey: payload.idempotencyKey ?? '' });
+    // The record as it was (a run enqueued through the API, a re-delivered job), or a new one.
+    const before = await this.store.create({ runId, role: payload.role, task: payload.task, sessionId: payload.sessionId ?? '', parentRunId: payload.parentRunId ?? '', idempotencyKey: payload.idempotencyKey ?? '' });
     if (payload.idempotencyKey) {
       const holder = await this.store.claimIdempotencyKey(payload.idempotencyKey, runId);
       if (holder !== runId) {
@@ -87,7 +88,6 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
       }
     }
     // A re-delivered job whose result is stored already (its worker died after storing it).
-    const before = await this.store.get(runId);
     if (before?.status === 'completed' && before.result) return before.result;
     if (payload.deadline && Date.parse(payload.deadline) <= Date.now()) throw new UnrecoverableError('DEADLINE_EXCEEDED: the run\'s deadline has passed');
 
@@ -97,8 +97,8 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
     const deadlineTimer = payload.deadline ? setTimeout(() => abort.abort('deadline'), Math.max(0, Date.parse(payload.deadline) - Date.now())) : undefined;
     try {
       const childResults = before?.status === 'waiting-children' ? await this.childResults(job) : undefined;
-      const attempt = await this.store.startAttempt(runId, before?.sessionId ?? '');
-      await job.updateProgress({ stage: childResults ? 'after-children' : 'started', attempt });
+      const attempt = await this.store.startAttempt(runId, before?.sessionId ?? payload.sessionId ?? '');
+      void job.updateProgress({ stage: childResults ? 'after-children' : 'started', attempt }).catch((e: unknown) => this.logger.warn({ err: e, runId }, 'progress not noted'));
       const { result, delegations, outcome } = await this.runner
         .run({ runId, payload, sessionId: before?.sessionId, childResults, onSession: (sessionId) => this.store.update(runId, { sessionId }) }, abort.signal)
         .catch((e: unknown) => {
@@ -118,8 +118,10 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
         // Every child had finished already: take their results now.
         return this.runAgent(payload, context);
       }
-      await job.updateProgress({ stage: 'done', attempt });
-      if (await this.store.complete(runId, result)) await this.announcer.announce(runId, payload);
+      const [, completed] = await Promise.all([job.updateProgress({ stage: 'done', attempt }), this.store.complete(runId, result)]);
+      if (completed) {
+        await this.announcer.announce(runId, payload, { sessionId: result.sessionId, role: payload.role, status: 'completed', result, error: '' });
+      }
       return result;
     } finally {
       clearTimeout(deadlineTimer);

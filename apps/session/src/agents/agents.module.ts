@@ -32,7 +32,7 @@ import { AgentRunsService } from './agent-runs.service';
           },
           openSession: async (role, runId) => {
             const owner = { userId: `agent:${runId}`, name: 'agent', roles: [], anonymous: false };
-            const session = await sessions.open([role.id], resolvePolicy({ turnPolicy: 'single' }), owner);
+            const session = await sessions.openWithRoles([role], resolvePolicy({ turnPolicy: 'single' }), owner);
             return session.id;
           },
           director: ports.create(),

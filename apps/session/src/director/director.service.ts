@@ -102,6 +102,8 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     this.stopping = true;
     clearInterval(this.sweeper);
     await Promise.allSettled([...this.driving.values()]);
+    // Their last events may still wait behind an append in flight.
+    await this.events.drained();
   }
 
   private drive(sessionId: string): Promise<void> {

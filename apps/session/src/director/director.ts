@@ -286,9 +286,9 @@ export class Director {
         if (chunk.token) {
           // A delta may carry several tokens: handed on as one text chunk, counted in full.
           text += chunk.token.text;
-          const tokens = tokenDeltaCount(chunk.token);
-          streamed += tokens;
-          this.ports.emit(sessionId, 'reply.token', { sessionId, turnId, roleId: role.id, index: chunk.token.index, text: chunk.token.text, tokens });
+          const count = tokenDeltaCount(chunk.token);
+          streamed += count;
+          this.ports.emit(sessionId, 'reply.token', { sessionId, turnId, roleId: role.id, index: chunk.token.index, count, text: chunk.token.text });
         } else if (chunk.done) {
           done = chunk.done;
         }

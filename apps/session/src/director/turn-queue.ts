@@ -13,6 +13,14 @@ export interface QueuedTurn extends Turn {
 }
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+/** The turn in processing if any (resumed: 1), else the next waiting one moved there (0). */
+const NEXT = `
+local interrupted = redis.call('LINDEX', KEYS[2], 0)
+if interrupted then return {interrupted, 1} end
+local moved = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'LEFT')
+if moved then return {moved, 0} end
+return false
+`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
@@ -29,7 +37,9 @@ export class TurnQueue {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: SessionConfig,
-  ) {}
+  ) {
+    this.redis.defineCommand('troupeNextTurn', { numberOfKeys: 2, lua: NEXT });
+  }
 
   async push(turn: QueuedTurn): Promise<void> {
     await this.redis.multi().rpush(this.waitingKey(turn.sessionId), JSON.stringify(turn)).sadd('sessions-with-turns', turn.sessionId).exec();
@@ -46,10 +56,9 @@ export class TurnQueue {
 
   /** The turn left half-done by a holder that died, else the next waiting one (moved to processing). */
   async next(sessionId: string): Promise<{ turn: QueuedTurn; resumed: boolean } | undefined> {
-    const interrupted = await this.redis.lindex(this.processingKey(sessionId), 0);
-    if (interrupted) return { turn: JSON.parse(interrupted) as QueuedTurn, resumed: true };
-    const moved = await this.redis.lmove(this.waitingKey(sessionId), this.processingKey(sessionId), 'LEFT', 'LEFT');
-    return moved ? { turn: JSON.parse(moved) as QueuedTurn, resumed: false } : undefined;
+    const nextTurn = (this.redis as unknown as { troupeNextTurn(waiting: string, processing: string): Promise<[string, number] | null> }).troupeNextTurn;
+    const found = await nextTurn.call(this.redis, this.waitingKey(sessionId), this.processingKey(sessionId));
+    return found ? { turn: JSON.parse(found[0]) as QueuedTurn, resumed: found[1] === 1 } : undefined;
   }
 
   /** Records progress on the running turn, so a successor does not repeat it. */
@@ -97,10 +106,22 @@ export class TurnQueue {
     do {
       const [next, ids] = await this.redis.sscan('sessions-with-turns', cursor, 'COUNT', 200);
       cursor = next;
-      for (const id of ids) {
-        if ((await this.depth(id)) === 0) await this.redis.srem('sessions-with-turns', id);
-        else if (!(await this.redis.exists(this.leaseKey(id)))) orphans.push(id);
-      }
+      if (ids.length === 0) continue;
+      // One round trip per page, not three per session: the sweep runs every few seconds
+      // over every session with turns.
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.llen(this.waitingKey(id)).llen(this.processingKey(id)).exists(this.leaseKey(id));
+      const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+        if (error) throw error;
+        return Number(value);
+      });
+      const idle: string[] = [];
+      ids.forEach((id, i) => {
+        const [waiting, running, leased] = replies.slice(i * 3, i * 3 + 3);
+        if (waiting + running === 0) idle.push(id);
+        else if (!leased) orphans.push(id);
+      });
+      if (idle.length) await this.redis.srem('sessions-with-turns', ...idle);
     } while (cursor !== '0');
     return orphans;
   }

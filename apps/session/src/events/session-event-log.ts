@@ -10,20 +10,31 @@ export interface LoggedEvent {
 }
 
 /**
- * Appends atomically: next sequence number, the event into the session's stream (its id is the
- * sequence number, so ranges are cheap), and a notice to every instance on the session's channel.
- * KEYS: seq counter, stream. ARGV: max events kept, ttl ms, type, payload JSON, channel.
+ * Appends a batch atomically: the next sequence numbers, each event into the session's stream
+ * (its id is the sequence number, so ranges are cheap), and one notice carrying the batch (a
+ * JSON array of events) to every instance on the session's channel.
+ * KEYS: seq counter, stream. ARGV: max events kept, ttl ms, channel, then type and payload
+ * JSON of each event.
  */
-const APPEND = `
-local seq = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-1', 't', ARGV[3], 'p', ARGV[4])
-if seq % 64 == 1 then
-  -- Sliding expiry, refreshed now and then rather than on every event.
+const APPEND_BATCH = `
+local count = (#ARGV - 3) / 2
+local last = redis.call('INCRBY', KEYS[1], count)
+local first = last - count + 1
+local notices = {}
+for i = 0, count - 1 do
+  local seq = first + i
+  local t = ARGV[4 + 2 * i]
+  local p = ARGV[5 + 2 * i]
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-1', 't', t, 'p', p)
+  notices[i + 1] = '{"seq":' .. seq .. ',"type":"' .. t .. '","payload":' .. p .. '}'
+end
+if math.floor((last - 1) / 64) ~= math.floor((first - 2) / 64) then
+  -- Sliding expiry, refreshed whenever a batch passes a multiple of 64 rather than on every event.
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
-redis.call('PUBLISH', ARGV[5], '{"seq":' .. seq .. ',"type":"' .. ARGV[3] .. '","payload":' .. ARGV[4] .. '}')
-return seq
+redis.call('PUBLISH', ARGV[3], '[' .. table.concat(notices, ',') .. ']')
+return last
 `;
 
 /**
@@ -36,25 +47,26 @@ export class SessionEventLog {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: SessionConfig,
   ) {
-    this.redis.defineCommand('troupeAppendEvent', { numberOfKeys: 2, lua: APPEND });
+    this.redis.defineCommand('troupeAppendEvents', { numberOfKeys: 2, lua: APPEND_BATCH });
   }
 
   channel(sessionId: string): string {
     return prefixedChannel(this.redis, `session-events:${sessionId}`);
   }
 
-  /** Appends one event; commands on one connection run in order, so callers need not await for ordering. */
-  async append(sessionId: string, type: string, payload: object): Promise<number> {
-    const seq = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).troupeAppendEvent(
+  /**
+   * Appends events in order as consecutive sequence numbers; resolves with the last one.
+   * Commands on one connection run in order, so callers need not await for ordering.
+   */
+  async appendBatch(sessionId: string, events: readonly { type: string; payload: object }[]): Promise<number> {
+    const args: string[] = [String(this.config.EVENT_LOG_MAX_EVENTS), String(this.config.SESSION_TTL_SECONDS * 1000), this.channel(sessionId)];
+    for (const event of events) args.push(event.type, JSON.stringify(event.payload));
+    const last = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).troupeAppendEvents(
       this.seqKey(sessionId),
       this.streamKey(sessionId),
-      String(this.config.EVENT_LOG_MAX_EVENTS),
-      String(this.config.SESSION_TTL_SECONDS * 1000),
-      type,
-      JSON.stringify(payload),
-      this.channel(sessionId),
+      ...args,
     );
-    return Number(seq);
+    return Number(last);
   }
 
   /** The sequence number of the newest event (0 when none). */

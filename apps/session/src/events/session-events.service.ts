@@ -3,8 +3,12 @@ import { ServerToClientEvents, SessionEventPayload } from '@troupe/domain';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { RedisSubscriber } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
+import { EventBatcher } from './event-batcher';
 import { DeliveryTarget, EventDelivery } from './event-delivery';
 import { LoggedEvent, SessionEventLog } from './session-event-log';
+
+/** Bounds one append's Lua run (Redis runs nothing else meanwhile) and its pub/sub notice. */
+const MAX_EVENTS_PER_APPEND = 256;
 
 /**
  * Publishing into a session's event log, and delivering the log to this instance's clients.
@@ -13,6 +17,7 @@ import { LoggedEvent, SessionEventLog } from './session-event-log';
 @Injectable()
 export class SessionEventsService {
   private readonly delivery: EventDelivery;
+  private readonly batcher: EventBatcher;
   private readonly listeners = new Map<string, (message: string) => void>();
 
   constructor(
@@ -31,11 +36,22 @@ export class SessionEventsService {
       config.SLOW_CLIENT_TIMEOUT_MS,
       (e) => this.logger.error({ err: e }, 'event delivery failed'),
     );
+    this.batcher = new EventBatcher(log, MAX_EVENTS_PER_APPEND, (e, sessionId, events) =>
+      this.logger.error({ err: e, sessionId, events: events.map((event) => event.type) }, 'events not logged'),
+    );
   }
 
-  /** Appends to the log (and so to every client of the session, on every instance). */
+  /**
+   * Appends to the log (and so to every client of the session, on every instance), in the
+   * order published; tokens that wait behind an append in flight are merged (EventBatcher).
+   */
   publish<E extends keyof ServerToClientEvents>(sessionId: string, event: E, payload: SessionEventPayload<E>): void {
-    this.log.append(sessionId, event, payload).catch((e) => this.logger.error({ err: e, sessionId, event }, 'event not logged'));
+    this.batcher.publish(sessionId, event, payload);
+  }
+
+  /** Resolves once everything published so far is in the log (shutdown waits for it before Redis closes). */
+  drained(): Promise<void> {
+    return this.batcher.drained();
   }
 
   lastSeq(sessionId: string): Promise<number> {
@@ -55,7 +71,10 @@ export class SessionEventsService {
   }
 
   private async subscribe(sessionId: string, onEvent: (event: LoggedEvent) => void): Promise<void> {
-    const listener = (message: string) => onEvent(JSON.parse(message) as LoggedEvent);
+    // A notice carries one append's batch of events, in order.
+    const listener = (message: string) => {
+      for (const event of JSON.parse(message) as LoggedEvent[]) onEvent(event);
+    };
     this.listeners.set(sessionId, listener);
     await this.subscriber.subscribe(this.log.channel(sessionId), listener);
   }

@@ -26,6 +26,11 @@ export class SessionsService {
     if (policy.moderator && !roles.some((r) => r.id === policy.moderator)) {
       await this.requireRole(policy.moderator, 'policy.moderator');
     }
+    return this.openWithRoles(roles, policy, owner);
+  }
+
+  /** Opens a session with a cast whose roles the caller has just looked up (a background run). */
+  async openWithRoles(roles: RoleSummary[], policy: SessionPolicy, owner: Principal): Promise<ChatSession> {
     const session: ChatSession = { id: randomUUID(), roles, policy, createdAt: Date.now(), owner: owner.userId, createdBy: owner.name };
     await this.repository.create(session);
     return session;

@@ -1,0 +1,114 @@
+import { BatchSink, EventBatcher, UnloggedEvent } from './event-batcher';
+
+/** A log whose appends complete only when the test says so. */
+class HeldSink implements BatchSink {
+  readonly appends: { sessionId: string; events: UnloggedEvent[]; done: () => void; fail: (e: Error) => void }[] = [];
+
+  appendBatch(sessionId: string, events: UnloggedEvent[]): Promise<void> {
+    return new Promise((resolve, reject) => this.appends.push({ sessionId, events: structuredClone(events), done: resolve, fail: reject }));
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const token = (index: number, text: string, turnId = 't1') => ({ sessionId: 's', turnId, roleId: 'r', index, count: 1, text });
+
+describe('EventBatcher', () => {
+  it('sends an event at once when nothing is in flight', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    batcher.publish('s', 'reply.start', { sessionId: 's' });
+    expect(sink.appends).toHaveLength(1);
+    expect(sink.appends[0].events).toEqual([{ type: 'reply.start', payload: { sessionId: 's' } }]);
+  });
+
+  it('merges tokens that wait behind an append into one event with their count and text', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    batcher.publish('s', 'reply.token', token(0, 'a'));
+    await tick();
+    expect(sink.appends).toHaveLength(1);
+    for (const [i, text] of ['b', 'c', 'd'].entries()) batcher.publish('s', 'reply.token', token(i + 1, text));
+    batcher.publish('s', 'reply.done', { sessionId: 's', text: 'abcd' });
+    expect(sink.appends).toHaveLength(1);
+    sink.appends[0].done();
+    await tick();
+    expect(sink.appends).toHaveLength(2);
+    expect(sink.appends[1].events).toEqual([
+      { type: 'reply.token', payload: { ...token(1, 'bcd'), count: 3 } },
+      { type: 'reply.done', payload: { sessionId: 's', text: 'abcd' } },
+    ]);
+    sink.appends[1].done();
+    await tick();
+    expect(batcher.busySessions()).toBe(0);
+  });
+
+  it('keeps tokens of different replies, or not in sequence, apart and in order', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    batcher.publish('s', 'reply.start', {});
+    batcher.publish('s', 'reply.token', token(0, 'a', 't1'));
+    batcher.publish('s', 'reply.token', token(0, 'x', 't2'));
+    batcher.publish('s', 'reply.token', token(5, 'y', 't2'));
+    sink.appends[0].done();
+    await tick();
+    expect(sink.appends[1].events.map((e) => [e.payload.turnId, e.payload.index, e.payload.count])).toEqual([
+      ['t1', 0, 1],
+      ['t2', 0, 1],
+      ['t2', 5, 1],
+    ]);
+  });
+
+  it('batches tokens published in the same tick into one append', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    batcher.publish('s', 'reply.token', token(0, 'a'));
+    batcher.publish('s', 'reply.token', token(1, 'b'));
+    expect(sink.appends).toHaveLength(0);
+    await tick();
+    expect(sink.appends).toHaveLength(1);
+    expect(sink.appends[0].events).toEqual([{ type: 'reply.token', payload: { ...token(0, 'ab'), count: 2 } }]);
+  });
+
+  it('appends sessions independently and bounds a batch', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 2, (e) => { throw e; });
+    batcher.publish('s', 'a', {});
+    batcher.publish('other', 'a', {});
+    expect(sink.appends.map((a) => a.sessionId)).toEqual(['s', 'other']);
+    for (const type of ['b', 'c', 'd']) batcher.publish('s', type, {});
+    sink.appends[0].done();
+    await tick();
+    expect(sink.appends[2].events.map((e) => e.type)).toEqual(['b', 'c']);
+    sink.appends[2].done();
+    await tick();
+    expect(sink.appends[3].events.map((e) => e.type)).toEqual(['d']);
+  });
+
+  it('says when everything published has been appended', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    await batcher.drained();
+    batcher.publish('s', 'a', {});
+    batcher.publish('s', 'b', {});
+    let drained = false;
+    void batcher.drained().then(() => (drained = true));
+    sink.appends[0].done();
+    await tick();
+    expect(drained).toBe(false);
+    sink.appends[1].done();
+    await tick();
+    expect(drained).toBe(true);
+  });
+
+  it('reports a failed append and goes on with the next batch', async () => {
+    const sink = new HeldSink();
+    const failures: string[][] = [];
+    const batcher = new EventBatcher(sink, 100, (_, __, events) => failures.push(events.map((e) => e.type)));
+    batcher.publish('s', 'a', {});
+    batcher.publish('s', 'b', {});
+    sink.appends[0].fail(new Error('redis down'));
+    await tick();
+    expect(failures).toEqual([['a']]);
+    expect(sink.appends[1].events.map((e) => e.type)).toEqual(['b']);
+  });
+});

@@ -1,0 +1,116 @@
+/** An event as published, before the log gives it a sequence number. */
+export interface UnloggedEvent {
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** Where batches go: appended in order as consecutive sequence numbers of the session. */
+export interface BatchSink {
+  appendBatch(sessionId: string, events: UnloggedEvent[]): Promise<unknown>;
+}
+
+interface SessionBatch {
+  pending: UnloggedEvent[];
+  inFlight: boolean;
+  scheduled: boolean;
+}
+
+/** Event types whose consecutive events may be merged into one (see `mergeTokens`). */
+const MERGEABLE = 'reply.token';
+
+/**
+ * Appends a session's events to its log in order, one append in flight per session: what is
+ * published meanwhile waits and goes out as one batch (one Redis round trip, one pub/sub
+ * notice). Consecutive tokens of the same reply that wait together are merged into one
+ * `reply.token` event carrying their text and `count`, so when tokens come faster than they
+ * can be logged and delivered, the log and every client get fewer, larger events instead of a
+ * growing queue. At low load nothing waits: each event goes out as soon as it is published
+ * (a token within the same tick, so tokens published together still share an append).
+ */
+export class EventBatcher {
+  private readonly sessions = new Map<string, SessionBatch>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly sink: BatchSink,
+    private readonly maxBatch: number,
+    private readonly onError: (e: unknown, sessionId: string, events: UnloggedEvent[]) => void,
+  ) {}
+
+  publish(sessionId: string, type: string, payload: object): void {
+    let batch = this.sessions.get(sessionId);
+    if (!batch) {
+      batch = { pending: [], inFlight: false, scheduled: false };
+      this.sessions.set(sessionId, batch);
+    }
+    const last = batch.pending[batch.pending.length - 1];
+    if (!(last && mergeTokens(last, type, payload as Record<string, unknown>))) {
+      batch.pending.push({ type, payload: { ...payload } });
+    }
+    if (batch.inFlight) return;
+    if (type !== MERGEABLE) {
+      // Anything but a token goes out now, behind whatever tokens wait, as before batching.
+      this.flush(sessionId, batch);
+    } else if (!batch.scheduled) {
+      batch.scheduled = true;
+      const scheduled = batch;
+      process.nextTick(() => {
+        scheduled.scheduled = false;
+        this.next(sessionId, scheduled);
+      });
+    }
+  }
+
+  /** Sessions with events waiting or being appended (for tests and shutdown). */
+  busySessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Resolves once every event published so far was appended (or failed): before Redis closes. */
+  drained(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private flush(sessionId: string, batch: SessionBatch): void {
+    const events = batch.pending.splice(0, this.maxBatch);
+    batch.inFlight = true;
+    this.sink
+      .appendBatch(sessionId, events)
+      .catch((e: unknown) => this.onError(e, sessionId, events))
+      .finally(() => {
+        batch.inFlight = false;
+        this.next(sessionId, batch);
+      });
+  }
+
+  /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
+  private next(sessionId: string, batch: SessionBatch): void {
+    if (batch.inFlight || batch.scheduled) return;
+    if (batch.pending.length > 0) {
+      this.flush(sessionId, batch);
+      return;
+    }
+    this.sessions.delete(sessionId);
+    if (this.sessions.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((resolve) => resolve());
+    }
+  }
+}
+
+/**
+ * Merges a token into the waiting token event before it when both belong to the same reply
+ * and follow each other: `index` stays the first token's, `count` grows, texts join.
+ */
+function mergeTokens(last: UnloggedEvent, type: string, payload: Record<string, unknown>): boolean {
+  if (type !== MERGEABLE || last.type !== MERGEABLE) return false;
+  const into = last.payload;
+  if (into.turnId !== payload.turnId || into.roleId !== payload.roleId || into.sessionId !== payload.sessionId) return false;
+  const count = Number(into.count ?? 1);
+  if (Number(into.index) + count !== Number(payload.index)) return false;
+  into.text = String(into.text) + String(payload.text);
+  into.count = count + Number(payload.count ?? 1);
+  return true;
+}
