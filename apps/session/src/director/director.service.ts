@@ -80,8 +80,10 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
       await this.dropWaiting(turn.sessionId, undefined, whenBusy);
       await this.signal({ sessionId: turn.sessionId, reason: whenBusy });
     }
-    // Logged before the turn is queued, so the message precedes everything said about it.
+    // Logged before the turn is queued, so the message precedes everything said about it, even
+    // when another instance runs the turn (events may wait behind an append in flight).
     this.events.publish(turn.sessionId, 'message.user', { sessionId: turn.sessionId, turnId: turn.turnId, author: turn.author, text: turn.text });
+    await this.events.logged(turn.sessionId);
     await this.queue.push({ ...turn, traceContext: injectTraceContext() });
     void this.drive(turn.sessionId);
   }

@@ -100,6 +100,26 @@ describe('EventBatcher', () => {
     expect(drained).toBe(true);
   });
 
+  it("says when one session's events so far are appended, not waiting for later ones", async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    await batcher.logged('s');
+    batcher.publish('s', 'reply.start', {});
+    batcher.publish('s', 'message.user', {});
+    let logged = false;
+    void batcher.logged('s').then(() => (logged = true));
+    batcher.publish('s', 'reply.start', {});
+    batcher.publish('other', 'reply.start', {});
+    sink.appends[0].done();
+    await tick();
+    expect(logged).toBe(false);
+    // The second append holds message.user (and the event published after the call).
+    expect(sink.appends[2].events.map((e) => e.type)).toEqual(['message.user', 'reply.start']);
+    sink.appends[2].done();
+    await tick();
+    expect(logged).toBe(true);
+  });
+
   it('reports a failed append and goes on with the next batch', async () => {
     const sink = new HeldSink();
     const failures: string[][] = [];

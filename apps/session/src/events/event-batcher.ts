@@ -13,6 +13,12 @@ interface SessionBatch {
   pending: UnloggedEvent[];
   inFlight: boolean;
   scheduled: boolean;
+  /** Events queued so far (a token merged into the one before it adds none). */
+  queued: number;
+  /** Events whose append has settled. */
+  settled: number;
+  /** Callers waiting until `settled` reaches their mark. */
+  waiters: { until: number; resolve: () => void }[];
 }
 
 /** Event types whose consecutive events may be merged into one (see `mergeTokens`). */
@@ -40,12 +46,13 @@ export class EventBatcher {
   publish(sessionId: string, type: string, payload: object): void {
     let batch = this.sessions.get(sessionId);
     if (!batch) {
-      batch = { pending: [], inFlight: false, scheduled: false };
+      batch = { pending: [], inFlight: false, scheduled: false, queued: 0, settled: 0, waiters: [] };
       this.sessions.set(sessionId, batch);
     }
     const last = batch.pending[batch.pending.length - 1];
     if (!(last && mergeTokens(last, type, payload as Record<string, unknown>))) {
       batch.pending.push({ type, payload: { ...payload } });
+      batch.queued++;
     }
     if (batch.inFlight) return;
     if (type !== MERGEABLE) {
@@ -66,6 +73,16 @@ export class EventBatcher {
     return this.sessions.size;
   }
 
+  /**
+   * Resolves once the session's events published so far were appended (or failed): what the
+   * caller does next (e.g. queue a turn another instance may run) comes after them in the log.
+   */
+  logged(sessionId: string): Promise<void> {
+    const batch = this.sessions.get(sessionId);
+    if (!batch) return Promise.resolve();
+    return new Promise((resolve) => batch.waiters.push({ until: batch.queued, resolve }));
+  }
+
   /** Resolves once every event published so far was appended (or failed): before Redis closes. */
   drained(): Promise<void> {
     if (this.sessions.size === 0) return Promise.resolve();
@@ -80,6 +97,12 @@ export class EventBatcher {
       .catch((e: unknown) => this.onError(e, sessionId, events))
       .finally(() => {
         batch.inFlight = false;
+        batch.settled += events.length;
+        const due = batch.waiters.filter((w) => w.until <= batch.settled);
+        if (due.length > 0) {
+          batch.waiters = batch.waiters.filter((w) => w.until > batch.settled);
+          due.forEach((w) => w.resolve());
+        }
         this.next(sessionId, batch);
       });
   }

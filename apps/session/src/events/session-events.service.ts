@@ -49,6 +49,11 @@ export class SessionEventsService {
     this.batcher.publish(sessionId, event, payload);
   }
 
+  /** Resolves once the session's events published so far are in the log. */
+  logged(sessionId: string): Promise<void> {
+    return this.batcher.logged(sessionId);
+  }
+
   /** Resolves once everything published so far is in the log (shutdown waits for it before Redis closes). */
   drained(): Promise<void> {
     return this.batcher.drained();
