@@ -49,7 +49,8 @@ describe('tracing one turn across the services', () => {
     roles = makeRolesDir({
       'stagehand.json': stagehandRole(['calculator', 'delegate']),
     });
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    // At debug, every successful gRPC call has its access-log line (the check of trace ids in logs reads them).
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'debug' };
     stack = await ServiceStack.start({ rolesDir: roles.dir, env: Object.fromEntries(SERVICES.map((s) => [s, otel])) });
   });
 
@@ -271,7 +272,7 @@ describe('tracing when not asked for', () => {
     ['OTEL_TRACES_EXPORTER=none', { OTEL_TRACES_EXPORTER: 'none' }],
   ])('%s: no spans leave the service', async (_label, otel: Record<string, string>) => {
     // The collector is named in every case but the first, so only the switch keeps spans from it.
-    const env = { REDIS_KEY_PREFIX: redis.prefix, OTEL_BSP_SCHEDULE_DELAY: '50', ...(Object.keys(otel).length ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...otel } : {}) };
+    const env = { REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'debug', OTEL_BSP_SCHEDULE_DELAY: '50', ...(Object.keys(otel).length ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...otel } : {}) };
     const service = await ServiceProcess.start('role-context', env);
     processes.push(service);
     const client = service.roleContextClient();
