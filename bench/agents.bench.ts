@@ -10,7 +10,7 @@
  * `cpu_ms_per_run`: CPU time the worker (session), role-context and inference processes used
  * per run of the measured batch — steadier than the rates on a machine shared with other work.
  * Prints one JSON object on its last line. Needs Redis and dist/ (the npm script builds).
- * `--cpu-prof DIR`: session processes write V8 CPU profiles there when they stop.
+ * `--cpu-prof DIR`: the session, role-context and inference processes write V8 CPU profiles under DIR/<service> when they stop.
  */
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
@@ -120,7 +120,9 @@ async function main() {
   const stack = await ServiceStack.start({
     rolesDir: roles.dir,
     env: { session: { AGENT_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'warn' } },
-    ...(PROFILE_DIR ? { execArgv: { session: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } } : {}),
+    ...(PROFILE_DIR
+      ? { execArgv: Object.fromEntries((['session', 'role-context', 'inference'] as const).map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${s}`]])) }
+      : {}),
   });
   const redis = new Redis(TEST_REDIS_URL, { keyPrefix: stack.prefix });
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });

@@ -23,10 +23,10 @@ describe('resumable streams across session instances', () => {
   beforeAll(async () => {
     roles = makeRolesDir({ 'long-talker.json': longTalkerRole(150) });
     // A small bound on unsent events per client, so the slow-client test reaches it quickly;
-    // every decoded token streamed on its own (no stream interval), so a reply makes many events.
+    // every decoded token streamed on its own (no stream interval in inference or session), so a reply makes many events.
     stack = await ServiceStack.start({
       rolesDir: roles.dir,
-      env: { session: { MAX_PENDING_PACKETS: '40', SLOW_CLIENT_TIMEOUT_MS: '1500' }, inference: { INFERENCE_STREAM_INTERVAL_MS: '0' } },
+      env: { session: { MAX_PENDING_PACKETS: '40', SLOW_CLIENT_TIMEOUT_MS: '1500', TOKEN_STREAM_INTERVAL_MS: '0' }, inference: { INFERENCE_STREAM_INTERVAL_MS: '0' } },
     });
     second = await stack.addSessionInstance();
   });

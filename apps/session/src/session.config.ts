@@ -55,6 +55,17 @@ export class SessionConfig extends BaseServiceConfig {
   EVENT_LOG_MAX_EVENTS = 10_000;
 
   /**
+   * Longest a role's token waits to go out with that reply's next tokens (ms). A reply's first
+   * token, and every other event, go at once. Each reply.token costs an append and a delivery
+   * to every client whatever it carries, so a few tokens per event let one instance stream to
+   * many more people; 0 sends each token on its own when nothing else holds it back.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  TOKEN_STREAM_INTERVAL_MS = 50;
+
+  /**
    * Events waiting in memory for one client; past it the client is held back and caught up
    * from the event log once it drains (see SLOW_CLIENT_TIMEOUT_MS).
    */

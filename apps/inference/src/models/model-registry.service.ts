@@ -38,7 +38,7 @@ interface InstanceOptions {
 const LOADERS: Record<string, (dir: string, opts: InstanceOptions) => Promise<ServedModel>> = {
   'causal-lm': (dir, opts) => GenerationWorkerClient.start(dir, opts),
   embedding: (dir, opts) => EmbeddingWorkerClient.start(dir, opts),
-  paced: (dir) => PacedModelClient.start(dir),
+  paced: (dir, opts) => PacedModelClient.start(dir, opts.streamIntervalMs),
   'openai-compatible': (dir, opts) => OpenAiCompatibleClient.start(dir, opts.secret),
   router: (dir, opts) => RouterModelClient.start(dir, opts.resolve),
 };

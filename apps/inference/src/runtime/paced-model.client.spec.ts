@@ -16,10 +16,10 @@ describe('PacedModelClient', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  function run(text: string, maxNewTokens: number, cancelAfter?: number): Promise<GenerationEvent[]> {
+  function run(text: string, maxNewTokens: number, cancelAfter?: number, on = model): Promise<GenerationEvent[]> {
     const events: GenerationEvent[] = [];
     return new Promise((resolve) => {
-      const cancel = model.submit(
+      const cancel = on.submit(
         {
           requestId: 'r',
           promptTokenIds: encodeChatPrompt(model.tokenizer, [{ role: 'user', content: text }]),
@@ -50,6 +50,19 @@ describe('PacedModelClient', () => {
     expect(tokens).toHaveLength(40);
     expect(events[events.length - 1]).toMatchObject({ type: 'done', finishReason: 'length', completionTokens: 40 });
     expect(tokens.map((t) => (t.type === 'token' ? t.text : '')).join('')).toMatch(/^The harbour lights came on/);
+  });
+
+  it('streams like a served model: the first token at once, later ones in one delta per stream interval', async () => {
+    const coalescing = await PacedModelClient.start(join(root, 'paced'), 60_000);
+    const one = await run('hello', 40);
+    const events = await run('hello', 40, undefined, coalescing);
+    const tokens = events.flatMap((e) => (e.type === 'token' ? [e] : []));
+    expect(tokens.map((t) => [t.index, t.tokenIds.length])).toEqual([
+      [0, 1],
+      [1, 39],
+    ]);
+    expect(tokens.map((t) => t.text).join('')).toBe(one.map((e) => (e.type === 'token' ? e.text : '')).join(''));
+    expect(events[events.length - 1]).toMatchObject({ type: 'done', finishReason: 'length', completionTokens: 40 });
   });
 
   it('answers a matching rule with its scripted reply and stops', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ExecutionProviderStatus } from './causal-lm.session';
 import { CHAT_TOKENS } from './chat-template';
 import { GenerationSink } from './generation-worker.client';
-import { EngineStats, GenerateRequest } from './generation.types';
+import { EngineStats, GenerateRequest, TokenEvent } from './generation.types';
 
 /**
  * A `paced` model: no compute, it streams a configured reply at a set pace. It measures what
@@ -62,11 +62,17 @@ export class PacedModelClient {
   private constructor(
     readonly manifest: PacedManifest,
     readonly tokenizer: ByteLevelBpeTokenizer,
+    private readonly streamIntervalMs: number,
   ) {}
 
-  static async start(modelDir: string): Promise<PacedModelClient> {
+  /**
+   * `streamIntervalMs` is the service's stream interval, kept as the ONNX workers keep it: a
+   * token waits up to that long to go out with the request's next ones (a first token never
+   * waits, and nothing waits longer than one pace), so a paced model is streamed like a real one.
+   */
+  static async start(modelDir: string, streamIntervalMs = 0): Promise<PacedModelClient> {
     const manifest = parsePacedManifest(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
-    return new PacedModelClient(manifest, ByteLevelBpeTokenizer.fromFile(join(modelDir, manifest.files.tokenizer)));
+    return new PacedModelClient(manifest, ByteLevelBpeTokenizer.fromFile(join(modelDir, manifest.files.tokenizer)), streamIntervalMs);
   }
 
   /** No compute, so no execution provider; reported as such in the model status. */
@@ -94,11 +100,20 @@ export class PacedModelClient {
     };
     let stopped = false;
     this.open++;
+    // Tokens decoded since the last event, and when that event went out.
+    let held: TokenEvent | undefined;
+    let sentAt = 0;
+    const send = () => {
+      if (held) sink.push(held);
+      held = undefined;
+      sentAt = Date.now();
+    };
     const finish = (finishReason: 'stop' | 'length' | 'cancelled') => {
       if (stopped) return;
       stopped = true;
       this.open--;
       clear();
+      if (finishReason !== 'cancelled') send();
       sink.push({ type: 'done', finishReason, promptTokens: req.promptTokenIds.length, completionTokens: index, queueMs: 0 });
     };
     const step = () => {
@@ -106,7 +121,12 @@ export class PacedModelClient {
       if (req.deadlineAt !== undefined && Date.now() > req.deadlineAt) return finish('cancelled');
       if (index >= total) return finish(reply.repeat || total < ids.length ? 'length' : 'stop');
       const tokenId = ids[index % ids.length];
-      sink.push({ type: 'token', tokenIds: [tokenId], text: detokenizer.push(tokenId), index: index++ });
+      const text = detokenizer.push(tokenId);
+      if (held) {
+        held.tokenIds.push(tokenId);
+        held.text += text;
+      } else held = { type: 'token', tokenIds: [tokenId], text, index };
+      if (index++ === 0 || Date.now() - sentAt >= this.streamIntervalMs) send();
       timer = this.manifest.paceMs > 0 ? setTimeout(step, this.manifest.paceMs) : setImmediate(step);
     };
     timer = this.manifest.paceMs > 0 ? setTimeout(step, this.manifest.paceMs) : setImmediate(step);

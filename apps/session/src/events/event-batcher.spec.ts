@@ -131,4 +131,55 @@ describe('EventBatcher', () => {
     expect(failures).toEqual([['a']]);
     expect(sink.appends[1].events.map((e) => e.type)).toEqual(['b']);
   });
+
+  describe('with a token stream interval', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+    afterEach(() => jest.useRealTimers());
+
+    it("sends a reply's first token at once, then its tokens at most once per interval", async () => {
+      const sink = new HeldSink();
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50);
+      batcher.publish('s', 'reply.token', token(0, 'a'));
+      await tick();
+      expect(sink.appends).toHaveLength(1);
+      sink.appends[0].done();
+      await tick();
+      batcher.publish('s', 'reply.token', token(1, 'b'));
+      jest.advanceTimersByTime(20);
+      batcher.publish('s', 'reply.token', token(2, 'c'));
+      await tick();
+      expect(sink.appends).toHaveLength(1);
+      jest.advanceTimersByTime(30);
+      await tick();
+      expect(sink.appends).toHaveLength(2);
+      expect(sink.appends[1].events).toEqual([{ type: 'reply.token', payload: { ...token(1, 'bc'), count: 2 } }]);
+    });
+
+    it('lets no other event wait: it takes the waiting tokens along at once', async () => {
+      const sink = new HeldSink();
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50);
+      batcher.publish('s', 'reply.token', token(0, 'a'));
+      await tick();
+      sink.appends[0].done();
+      await tick();
+      batcher.publish('s', 'reply.token', token(1, 'b'));
+      await tick();
+      expect(sink.appends).toHaveLength(1);
+      batcher.publish('s', 'reply.done', { sessionId: 's', text: 'ab' });
+      expect(sink.appends[1].events.map((e) => [e.type, e.payload.text])).toEqual([
+        ['reply.token', 'b'],
+        ['reply.done', 'ab'],
+      ]);
+      sink.appends[1].done();
+      await tick();
+      // The next reply's first token does not wait for the interval either.
+      batcher.publish('s', 'reply.token', token(0, 'x', 't2'));
+      await tick();
+      expect(sink.appends).toHaveLength(3);
+      sink.appends[2].done();
+      jest.advanceTimersByTime(100);
+      await tick();
+      expect(batcher.busySessions()).toBe(0);
+    });
+  });
 });

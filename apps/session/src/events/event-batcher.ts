@@ -13,6 +13,10 @@ interface SessionBatch {
   pending: UnloggedEvent[];
   inFlight: boolean;
   scheduled: boolean;
+  /** Set while tokens wait for the stream interval to pass. */
+  timer?: NodeJS.Timeout;
+  /** When tokens of this session last went out (0: never). */
+  tokensSentAt: number;
   /** Events queued so far (a token merged into the one before it adds none). */
   queued: number;
   /** Events whose append has settled. */
@@ -30,8 +34,12 @@ const MERGEABLE = 'reply.token';
  * notice). Consecutive tokens of the same reply that wait together are merged into one
  * `reply.token` event carrying their text and `count`, so when tokens come faster than they
  * can be logged and delivered, the log and every client get fewer, larger events instead of a
- * growing queue. At low load nothing waits: each event goes out as soon as it is published
- * (a token within the same tick, so tokens published together still share an append).
+ * growing queue. Tokens also go out at most once per `tokenIntervalMs` per session (a reply's
+ * first token never waits, nor does any other event): every append and every delivery costs
+ * far more than the characters it carries, so a busy service sends each reply a few tokens at
+ * a time rather than one. With an interval of 0 nothing waits at low load: each event goes out
+ * as soon as it is published (a token within the same tick, so tokens published together
+ * still share an append).
  */
 export class EventBatcher {
   private readonly sessions = new Map<string, SessionBatch>();
@@ -41,12 +49,13 @@ export class EventBatcher {
     private readonly sink: BatchSink,
     private readonly maxBatch: number,
     private readonly onError: (e: unknown, sessionId: string, events: UnloggedEvent[]) => void,
+    private readonly tokenIntervalMs = 0,
   ) {}
 
   publish(sessionId: string, type: string, payload: object): void {
     let batch = this.sessions.get(sessionId);
     if (!batch) {
-      batch = { pending: [], inFlight: false, scheduled: false, queued: 0, settled: 0, waiters: [] };
+      batch = { pending: [], inFlight: false, scheduled: false, tokensSentAt: 0, queued: 0, settled: 0, waiters: [] };
       this.sessions.set(sessionId, batch);
     }
     const last = batch.pending[batch.pending.length - 1];
@@ -54,18 +63,23 @@ export class EventBatcher {
       batch.pending.push({ type, payload: { ...payload } });
       batch.queued++;
     }
-    if (batch.inFlight) return;
-    if (type !== MERGEABLE) {
-      // Anything but a token goes out now, behind whatever tokens wait, as before batching.
-      this.flush(sessionId, batch);
-    } else if (!batch.scheduled) {
-      batch.scheduled = true;
-      const scheduled = batch;
-      process.nextTick(() => {
-        scheduled.scheduled = false;
-        this.next(sessionId, scheduled);
-      });
+    if (type !== MERGEABLE || (payload as { index?: unknown }).index === 0) {
+      // Neither a reply's first token nor anything else waits for the interval, nor lets the
+      // tokens before it wait.
+      batch.tokensSentAt = 0;
+      clearTimeout(batch.timer);
+      batch.timer = undefined;
     }
+    if (batch.inFlight) return;
+    // Anything but a token goes out now, behind whatever tokens wait, as before batching.
+    if (type !== MERGEABLE) return this.flush(sessionId, batch);
+    if (batch.scheduled || batch.timer) return;
+    batch.scheduled = true;
+    const scheduled = batch;
+    process.nextTick(() => {
+      scheduled.scheduled = false;
+      this.next(sessionId, scheduled);
+    });
   }
 
   /** Sessions with events waiting or being appended (for tests and shutdown). */
@@ -92,6 +106,8 @@ export class EventBatcher {
   private flush(sessionId: string, batch: SessionBatch): void {
     const events = batch.pending.splice(0, this.maxBatch);
     batch.inFlight = true;
+    // The interval runs from tokens going out mid-reply (a reply's end or any other event resets it).
+    batch.tokensSentAt = this.tokenIntervalMs > 0 && events[events.length - 1].type === MERGEABLE ? Date.now() : 0;
     this.sink
       .appendBatch(sessionId, events)
       .catch((e: unknown) => this.onError(e, sessionId, events))
@@ -109,7 +125,18 @@ export class EventBatcher {
 
   /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
   private next(sessionId: string, batch: SessionBatch): void {
-    if (batch.inFlight || batch.scheduled) return;
+    if (batch.inFlight || batch.scheduled || batch.timer) return;
+    const wait = batch.tokensSentAt + this.tokenIntervalMs - Date.now();
+    // Tokens wait out the interval (the session is kept meanwhile, so the next token knows it
+    // must); anything else waiting takes them along at once.
+    if (wait > 0 && batch.pending.every((e) => e.type === MERGEABLE)) {
+      batch.timer = setTimeout(() => {
+        batch.timer = undefined;
+        if (batch.pending.length === 0) batch.tokensSentAt = 0;
+        this.next(sessionId, batch);
+      }, wait);
+      return;
+    }
     if (batch.pending.length > 0) {
       this.flush(sessionId, batch);
       return;

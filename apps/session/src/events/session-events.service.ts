@@ -36,8 +36,11 @@ export class SessionEventsService {
       config.SLOW_CLIENT_TIMEOUT_MS,
       (e) => this.logger.error({ err: e }, 'event delivery failed'),
     );
-    this.batcher = new EventBatcher(log, MAX_EVENTS_PER_APPEND, (e, sessionId, events) =>
-      this.logger.error({ err: e, sessionId, events: events.map((event) => event.type) }, 'events not logged'),
+    this.batcher = new EventBatcher(
+      log,
+      MAX_EVENTS_PER_APPEND,
+      (e, sessionId, events) => this.logger.error({ err: e, sessionId, events: events.map((event) => event.type) }, 'events not logged'),
+      config.TOKEN_STREAM_INTERVAL_MS,
     );
   }
 
