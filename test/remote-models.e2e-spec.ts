@@ -207,7 +207,9 @@ describe('remote models and routing (inference over gRPC)', () => {
     const { tokens, done, error } = await generate('router', 'Hello there.', 12);
     expect(error).toBeUndefined();
     expect(flaky.requests.length - before).toBe(1);
-    expect(tokens).toHaveLength(12);
+    // Streamed in deltas (the paced model keeps the stream interval): counted by usage.
+    expect(done?.usage?.completionTokens).toBe(12);
+    expect(tokens.join('')).toBe(done?.text);
     expect(done).toMatchObject({ model: 'router', finishReason: 'length' });
     expect(done?.text).toMatch(/^The harbour lights/); // the paced fallback's reply
   });
@@ -222,6 +224,9 @@ describe('remote models and routing (inference over gRPC)', () => {
     expect(flaky.requests.length - before).toBe(1);
   });
 
+  const routerInfo = async () =>
+    (await grpc.unary<inference.ListModelsRequest, inference.ListModelsResponse>('listModels', {})).models.find((m) => m.name === 'router');
+
   it('router: the breaker opens on the failing primary, then half-opens and probes it back', async () => {
     flaky.failAlways({ kind: 'status', status: 502, message: 'Bad gateway' });
     const hits: number[] = [];
@@ -235,10 +240,14 @@ describe('remote models and routing (inference over gRPC)', () => {
     // Once open, the primary is skipped: the last requests never reach it.
     expect(hits.slice(-3)).toEqual([0, 0, 0]);
     expect(hits.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // Operators see it in the model listing.
+    expect((await routerInfo())?.breakers).toMatchObject({ flaky: 'open' });
 
     flaky.failAlways(undefined);
     await new Promise((r) => setTimeout(r, 1600)); // openMs: the breaker half-opens
+    expect((await routerInfo())?.breakers).toMatchObject({ flaky: 'half-open' });
     const { done } = await generate('router');
     expect(done?.text).toBe('Flaky but here.');
+    expect((await routerInfo())?.breakers).toMatchObject({ flaky: 'closed' });
   });
 });

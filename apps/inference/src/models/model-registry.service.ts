@@ -303,6 +303,22 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
       instances: e.instances.length,
       executionProvider: first?.executionProvider.active ?? '',
       executionProviderFallback: first?.executionProvider.fallbackReason ?? '',
+      breakers: breakerStates(e.instances),
     };
   }
+}
+
+const BREAKER_SEVERITY = ['closed', 'half-open', 'open'];
+
+/** A router's breaker state per target; with several instances, the least healthy one's. */
+function breakerStates(instances: readonly ServedModel[]): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const instance of instances) {
+    if (!('breakerStates' in instance) || !instance.breakerStates) continue;
+    for (const [target, state] of Object.entries(instance.breakerStates())) {
+      if (BREAKER_SEVERITY.indexOf(state) > BREAKER_SEVERITY.indexOf(states[target] ?? 'closed')) states[target] = state;
+      else states[target] ??= state;
+    }
+  }
+  return states;
 }

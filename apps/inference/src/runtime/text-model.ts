@@ -17,6 +17,8 @@ export interface TextModel {
   readonly executionProvider: ExecutionProviderStatus;
   readonly openStreams: number;
   onStats(listener: (s: EngineStats, batchSizes: readonly number[]) => void): () => void;
+  /** Routers: the circuit breaker state of each target model. */
+  breakerStates?(): Record<string, string>;
   /** Streams events to the sink; the returned function cancels. */
   submit(req: GenerateRequest, sink: GenerationSink): () => void;
   drainAndClose(): Promise<void>;

@@ -108,6 +108,13 @@ export interface ModelInfo {
   executionProvider: string;
   /** Set when a requested execution provider could not load and the model fell back to CPU. */
   executionProviderFallback: string;
+  /** Router models: the circuit breaker state of each target ("closed", "open" or "half-open"). */
+  breakers: { [key: string]: string };
+}
+
+export interface ModelInfo_BreakersEntry {
+  key: string;
+  value: string;
 }
 
 export interface LoadModelRequest {
