@@ -1,11 +1,13 @@
 import { roleContext } from '@troupe/contracts';
 import { GrpcCallError, GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
+import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRolesDir } from './support/roles-fixture';
+import { TEST_REDIS_URL } from './support/redis-cleanup';
 import { ServiceProcess, testPrefix } from './support/service-process';
 import { REPO_ROOT, mainOf } from './support/service-stack';
 
@@ -189,6 +191,23 @@ describe('role-context service', () => {
     const context = await assemble({ sessionId: s, roleId: 'archivist' });
     expect(context.summaryIncluded).toBe(true);
     expect(context.messages[1]).toEqual({ role: 'system', name: 'summary', content: `Summary of the earlier conversation:\n${history.summary}` });
+  });
+
+  it("expires a session's history, summary, window marks and role pins together, a TTL after its latest turn", async () => {
+    const s = session();
+    for (let i = 0; i < 12; i++) await call('appendHistory', { sessionId: s, entry: entry('person', 'ada', `Fact ${i} is kept.`) });
+    await assemble({ sessionId: s, roleId: 'archivist' }); // pins the role, marks its window
+    const redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
+    try {
+      const keys = ['history', 'summary', 'window-starts', 'pins'].map((k) => `session:${s}:${k}`);
+      const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
+      const week = 7 * 24 * 3600 * 1000; // HISTORY_TTL_SECONDS's default
+      // -1 would be a key kept forever, -2 a key that is missing.
+      for (const ttl of ttls) expect(ttl).toBeGreaterThan(week - 60_000);
+      for (const ttl of ttls) expect(ttl).toBeLessThanOrEqual(week);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('folds the turns that no window of any role shows any more into the summary', async () => {

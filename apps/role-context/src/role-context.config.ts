@@ -71,6 +71,15 @@ export class RoleContextConfig extends BaseServiceConfig {
   @Max(3_600_000)
   EMBED_RETRY_MS = 30_000;
 
+  /**
+   * Seconds a session's history, summary, window marks and role pins live after its last
+   * append (sliding; 0 keeps them forever). Match the session service's SESSION_TTL_SECONDS,
+   * so a session's data here goes when the session does instead of piling up in Redis.
+   */
+  @IsInt()
+  @Min(0)
+  HISTORY_TTL_SECONDS = 7 * 24 * 3600;
+
   /** Entries kept per session history stream (all of them are candidates for a window); older ones are folded into the rolling summary. */
   @IsInt()
   @Min(4)

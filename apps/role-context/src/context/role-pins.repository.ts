@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS, Redis } from '@troupe/redis';
+import { sessionKeys } from '../history/session-keys';
+import { RoleContextConfig } from '../role-context.config';
 
 /** Which role version a session is pinned to, per role (a hash per session). */
 @Injectable()
 export class RolePinsRepository {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly config: RoleContextConfig,
+  ) {}
 
   async get(sessionId: string, roleId: string): Promise<number | undefined> {
     const v = await this.redis.hget(this.key(sessionId), roleId);
@@ -13,25 +18,28 @@ export class RolePinsRepository {
 
   /** Pins unless already pinned (two instances racing agree on the first); returns the pinned version. */
   async pinIfAbsent(sessionId: string, roleId: string, version: number): Promise<number> {
-    const [[, set], [, current]] = (await this.redis
-      .multi()
-      .hsetnx(this.key(sessionId), roleId, String(version))
-      .hget(this.key(sessionId), roleId)
-      .exec()) as [[null, number], [null, string]];
+    const [[, set], [, current]] = (await this.expiring(
+      sessionId,
+      this.redis.multi().hsetnx(this.key(sessionId), roleId, String(version)).hget(this.key(sessionId), roleId),
+    ).exec()) as [[null, number], [null, string]];
     return set === 1 ? version : Number(current);
   }
 
   /** Re-pins; returns the version pinned before (undefined when none). */
   async repin(sessionId: string, roleId: string, version: number): Promise<number | undefined> {
-    const [[, before]] = (await this.redis
-      .multi()
-      .hget(this.key(sessionId), roleId)
-      .hset(this.key(sessionId), roleId, String(version))
-      .exec()) as [[null, string | null], unknown];
+    const [[, before]] = (await this.expiring(
+      sessionId,
+      this.redis.multi().hget(this.key(sessionId), roleId).hset(this.key(sessionId), roleId, String(version)),
+    ).exec()) as [[null, string | null], unknown];
     return before ? Number(before) : undefined;
   }
 
+  /** Pins live as long as the session's history (HISTORY_TTL_SECONDS after the latest write). */
+  private expiring(sessionId: string, write: ReturnType<Redis['multi']>): ReturnType<Redis['multi']> {
+    return this.config.HISTORY_TTL_SECONDS > 0 ? write.pexpire(this.key(sessionId), this.config.HISTORY_TTL_SECONDS * 1000) : write;
+  }
+
   private key(sessionId: string): string {
-    return `session:${sessionId}:pins`;
+    return sessionKeys.rolePins(sessionId);
   }
 }
