@@ -1,5 +1,5 @@
 /**
- * npm run bench:chat [-- --json] [-- --clients N] [-- --cpu-prof DIR]
+ * npm run bench:chat [-- --json] [-- --clients N] [-- --cpu-prof DIR] [-- --token-interval MS]
  *
  * What the runtime costs a chat, measured against the `paced` benchmark model (no compute)
  * and against a bare Socket.IO server that only emits, with the same client harness in one run:
@@ -29,6 +29,8 @@ const CLIENTS = argValue('--clients', 1000);
 const profileIndex = process.argv.indexOf('--cpu-prof');
 /** `--cpu-prof DIR`: the session and inference processes write V8 CPU profiles under DIR/<service> when they stop. */
 const PROFILE_DIR = profileIndex >= 0 ? resolve(process.argv[profileIndex + 1]) : undefined;
+/** `--token-interval MS`: the session's TOKEN_STREAM_INTERVAL_MS for this run (default: the service's). */
+const TOKEN_INTERVAL: Record<string, string> = process.argv.includes('--token-interval') ? { TOKEN_STREAM_INTERVAL_MS: String(argValue('--token-interval', 50)) } : {};
 const TOKENS = 128;
 const PACE_MS = 20;
 const WINDOW_MS = 10_000;
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
   const stack = await ServiceStack.start({
     rolesDir: roles.dir,
     modelsDir: models,
-    env: { session: { LOG_LEVEL: 'warn', RATE_LIMIT_MESSAGES_PER_MINUTE: '100000' }, 'role-context': { LOG_LEVEL: 'warn' }, inference: { LOG_LEVEL: 'warn' } },
+    env: { session: { LOG_LEVEL: 'warn', RATE_LIMIT_MESSAGES_PER_MINUTE: '100000', ...TOKEN_INTERVAL }, 'role-context': { LOG_LEVEL: 'warn' }, inference: { LOG_LEVEL: 'warn' } },
     ...(PROFILE_DIR ? { execArgv: Object.fromEntries((['session', 'inference'] as const).map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${s}`]])) } : {}),
   });
   const bare = await startBare(0);
