@@ -100,7 +100,7 @@ export class InferenceConfig extends BaseServiceConfig {
   @IsInt()
   @Min(0)
   @Max(1000)
-  INFERENCE_STREAM_INTERVAL_MS = 20;
+  INFERENCE_STREAM_INTERVAL_MS = 50;
 
   /** Pause after each decode step (ms). Keep 0; end-to-end tests set it so replies last long enough to cancel. */
   @IsInt()
