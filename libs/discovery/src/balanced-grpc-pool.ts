@@ -1,9 +1,12 @@
 import { status } from '@grpc/grpc-js';
+import type Redis from 'ioredis';
 import type { GrpcServiceContract } from '@troupe/contracts';
 import { GrpcCallError, GrpcCallOptions, GrpcCaller, GrpcClient } from '@troupe/grpc';
+import type { RedisSubscriber } from '@troupe/redis';
+import type { DiscoverySettings } from './discovery-settings';
 import type { DiscoveredInstance } from './instance-record';
-import type { InstancePicker } from './instance-picker';
-import type { InstanceWatcher } from './instance-watcher';
+import { InstancePicker } from './instance-picker';
+import { InstanceWatcher } from './instance-watcher';
 
 export interface BalancedPoolOptions {
   contract: GrpcServiceContract;
@@ -51,6 +54,19 @@ export class BalancedGrpcPool implements GrpcCaller {
     watcher.onChange((instances) => this.retireLeft(instances));
   }
 
+  /** A pool over `service`'s instances in the registry `redis` (with the deployment's key prefix) holds. */
+  static open(
+    redis: Redis,
+    subscriber: RedisSubscriber,
+    settings: Pick<DiscoverySettings, 'balancing' | 'cooldownMs' | 'heartbeatMs'>,
+    service: string,
+    options: BalancedPoolOptions,
+  ): BalancedGrpcPool {
+    const watcher = new InstanceWatcher(redis, subscriber, service, settings.heartbeatMs);
+    void watcher.start();
+    return new BalancedGrpcPool(watcher, new InstancePicker(settings.balancing, settings.cooldownMs), options);
+  }
+
   get contract(): GrpcServiceContract {
     return this.options.contract;
   }
@@ -79,8 +95,11 @@ export class BalancedGrpcPool implements GrpcCaller {
     for (;;) {
       const target = this.choose(method, request, tried);
       this.picker.started(target.id);
+      const started = this.now();
       try {
-        return await target.client.unary<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() });
+        const response = await target.client.unary<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() });
+        this.picker.observe(target.id, this.now() - started, this.now());
+        return response;
       } catch (e) {
         if (!this.mayRetry(e, target, tried, options, deadlineAt)) throw e;
       } finally {
@@ -95,12 +114,15 @@ export class BalancedGrpcPool implements GrpcCaller {
     for (;;) {
       const target = this.choose(method, request, tried);
       this.picker.started(target.id);
+      const started = this.now();
       let received = 0;
       try {
         for await (const message of target.client.serverStream<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() })) {
-          received++;
+          // Time to the first answer is what the caller waits for and what a busy instance stretches.
+          if (received++ === 0) this.picker.observe(target.id, this.now() - started, this.now());
           yield message;
         }
+        if (received === 0) this.picker.observe(target.id, this.now() - started, this.now());
         return;
       } catch (e) {
         if (received === 0 && this.mayRetry(e, target, tried, options, deadlineAt)) continue;

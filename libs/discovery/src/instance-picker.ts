@@ -1,6 +1,13 @@
 import type { BalancingPolicy } from './discovery-settings';
 import type { DiscoveredInstance } from './instance-record';
 
+/** Weight of a faster observation in the latency EWMA. */
+const LATENCY_WEIGHT = 0.3;
+/** An instance's latency estimate loses half its lead over the fastest one per this long unobserved. */
+const LATENCY_HALF_LIFE_MS = 2_000;
+/** Latencies below this count as equal (sub-millisecond noise must not decide). */
+const MIN_LATENCY_MS = 1;
+
 export interface PickRequest {
   /** Only instances that list this model qualify; undefined: any instance. */
   model?: string;
@@ -14,9 +21,14 @@ export interface PickRequest {
  *
  * load-aware scores an instance by its reported load (in-flight + queue depth) plus the calls
  * this client has open to it now (reports are up to a heartbeat old, so without that term a
- * burst would pile onto whichever instance looked idle a second ago). Two instances are compared
- * directly; of more, two random ones (power of two choices), so many clients do not all herd
- * onto the same "best" one. Ties go round-robin. round-robin ignores load.
+ * burst would pile onto whichever instance looked idle a second ago), times how long it has
+ * been taking to answer this client (an EWMA of the time to the first answer, "peak EWMA" in
+ * Finagle's terms). Counts alone only even out the calls in flight: an instance 20× slower
+ * would still get one call in twenty, and those calls are the tail. An instance not asked for
+ * a while drifts back towards the fastest one's latency, so it is probed again and a recovered
+ * instance wins its share back. Two instances are compared directly; of more, two random ones
+ * (power of two choices), so many clients do not all herd onto the same "best" one. Ties go
+ * round-robin. round-robin ignores load and latency.
  *
  * Instances whose record lapsed, or that failed a call with UNAVAILABLE less than `cooldownMs`
  * ago, are skipped.
@@ -24,6 +36,7 @@ export interface PickRequest {
 export class InstancePicker {
   private readonly open = new Map<string, number>();
   private readonly cooledUntil = new Map<string, number>();
+  private readonly latency = new Map<string, { ms: number; at: number }>();
   private turn = 0;
 
   constructor(
@@ -50,12 +63,38 @@ export class InstancePicker {
     const rotated = [...candidates.slice(start), ...candidates.slice(0, start)];
     if (this.policy === 'round-robin') return rotated[0];
     const compared = rotated.length <= 2 ? rotated : this.twoAtRandom(rotated);
-    return compared.reduce((best, i) => (this.score(i) < this.score(best) ? i : best));
+    const fastest = this.fastest(candidates);
+    const score = (i: DiscoveredInstance) => this.score(i, now, fastest);
+    return compared.reduce((best, i) => (score(i) < score(best) ? i : best));
   }
 
-  /** Reported load plus the calls this client has open to the instance. */
-  score(instance: DiscoveredInstance): number {
-    return instance.load.inFlight + instance.load.queueDepth + (this.open.get(instance.id) ?? 0);
+  /** (Reported load + calls this client has open to it + 1) × its answer latency as this client saw it. */
+  score(instance: DiscoveredInstance, now: number, fastestMs = 1): number {
+    const calls = instance.load.inFlight + instance.load.queueDepth + (this.open.get(instance.id) ?? 0) + 1;
+    return calls * this.latencyOf(instance.id, now, fastestMs);
+  }
+
+  /** How long a call to the instance took to get its first answer. */
+  observe(id: string, ms: number, now: number): void {
+    const previous = this.latency.get(id);
+    // An old estimate counts for less: it drifts towards this observation as it would towards the fastest.
+    const current = previous ? ms + (previous.ms - ms) * 0.5 ** ((now - previous.at) / LATENCY_HALF_LIFE_MS) : ms;
+    // A slower answer counts at once (a stalling instance is left quickly); faster ones ease it down.
+    this.latency.set(id, { ms: ms > current ? ms : current + LATENCY_WEIGHT * (ms - current), at: now });
+  }
+
+  /** The EWMA, drifted towards `fastestMs` the longer it went without an observation; unknown: `fastestMs`. */
+  private latencyOf(id: string, now: number, fastestMs: number): number {
+    const seen = this.latency.get(id);
+    if (!seen) return Math.max(MIN_LATENCY_MS, fastestMs);
+    const kept = 0.5 ** ((now - seen.at) / LATENCY_HALF_LIFE_MS);
+    return Math.max(MIN_LATENCY_MS, fastestMs + (seen.ms - fastestMs) * kept);
+  }
+
+  private fastest(candidates: readonly DiscoveredInstance[]): number {
+    let fastest = Infinity;
+    for (const i of candidates) fastest = Math.min(fastest, this.latency.get(i.id)?.ms ?? Infinity);
+    return Number.isFinite(fastest) ? fastest : MIN_LATENCY_MS;
   }
 
   /** Calls this client has open to the instance. */
@@ -85,6 +124,7 @@ export class InstancePicker {
   /** Drops what is kept about instances that left the registry. */
   forgetAllBut(ids: ReadonlySet<string>): void {
     for (const id of this.cooledUntil.keys()) if (!ids.has(id)) this.cooledUntil.delete(id);
+    for (const id of this.latency.keys()) if (!ids.has(id)) this.latency.delete(id);
   }
 
   private twoAtRandom(candidates: DiscoveredInstance[]): DiscoveredInstance[] {

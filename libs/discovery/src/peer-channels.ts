@@ -6,8 +6,6 @@ import { HealthDetail } from '@troupe/health';
 import { REDIS, RedisSubscriber } from '@troupe/redis';
 import { BalancedGrpcPool } from './balanced-grpc-pool';
 import type { DiscoverySettings } from './discovery-settings';
-import { InstancePicker } from './instance-picker';
-import { InstanceWatcher } from './instance-watcher';
 
 /** Injection token of the service's resolved discovery settings. */
 export const DISCOVERY_SETTINGS = Symbol('DISCOVERY_SETTINGS');
@@ -39,10 +37,7 @@ export class PeerChannels {
 
   open(peer: PeerSpec): GrpcCaller {
     if (this.settings.mode === 'static') return new GrpcClient(peer.contract, peer.staticAddress, peer.deadlineMs, peer.maxMessageBytes);
-    const watcher = new InstanceWatcher(this.redis, this.subscriber, peer.service, this.settings.heartbeatMs);
-    void watcher.start();
-    const picker = new InstancePicker(this.settings.balancing, this.settings.cooldownMs);
-    return new BalancedGrpcPool(watcher, picker, {
+    return BalancedGrpcPool.open(this.redis, this.subscriber, this.settings, peer.service, {
       contract: peer.contract,
       defaultDeadlineMs: peer.deadlineMs,
       maxMessageBytes: peer.maxMessageBytes,
