@@ -92,13 +92,14 @@ export class BalancedGrpcPool implements GrpcCaller {
   async unary<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): Promise<Res> {
     const deadlineAt = this.now() + (options.deadlineMs ?? this.options.defaultDeadlineMs);
     const tried = new Set<string>();
+    const model = this.options.modelOf?.(method, request);
     for (;;) {
-      const target = this.choose(method, request, tried);
+      const target = this.choose(method, model, tried);
       this.picker.started(target.id);
       const started = this.now();
       try {
         const response = await target.client.unary<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() });
-        this.picker.observe(target.id, this.now() - started, this.now());
+        this.picker.observe(target.id, kindOf(method, model), this.now() - started, this.now());
         return response;
       } catch (e) {
         if (!this.mayRetry(e, target, tried, options, deadlineAt)) throw e;
@@ -111,18 +112,19 @@ export class BalancedGrpcPool implements GrpcCaller {
   async *serverStream<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): AsyncGenerator<Res> {
     const deadlineAt = this.now() + (options.deadlineMs ?? this.options.defaultDeadlineMs);
     const tried = new Set<string>();
+    const model = this.options.modelOf?.(method, request);
     for (;;) {
-      const target = this.choose(method, request, tried);
+      const target = this.choose(method, model, tried);
       this.picker.started(target.id);
       const started = this.now();
       let received = 0;
       try {
         for await (const message of target.client.serverStream<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() })) {
-          // Time to the first answer is what the caller waits for and what a busy instance stretches.
-          if (received++ === 0) this.picker.observe(target.id, this.now() - started, this.now());
+          received++;
           yield message;
         }
-        if (received === 0) this.picker.observe(target.id, this.now() - started, this.now());
+        // The whole stream: a slowed instance stretches every token, not only the first.
+        this.picker.observe(target.id, kindOf(method, model), this.now() - started, this.now());
         return;
       } catch (e) {
         if (received === 0 && this.mayRetry(e, target, tried, options, deadlineAt)) continue;
@@ -154,10 +156,9 @@ export class BalancedGrpcPool implements GrpcCaller {
     this.targets.clear();
   }
 
-  private choose(method: string, request: unknown, tried: Set<string>): Target {
-    const model = this.options.modelOf?.(method, request);
+  private choose(method: string, model: string | undefined, tried: Set<string>): Target {
     const instances = this.watcher.instances(this.now());
-    const picked = this.picker.pick(instances, { model, exclude: tried }, this.now());
+    const picked = this.picker.pick(instances, { model, exclude: tried, kind: kindOf(method, model) }, this.now());
     if (!picked) throw new GrpcCallError(method, status.UNAVAILABLE, this.noInstance(instances, model, tried));
     tried.add(picked.id);
     let target = this.targets.get(picked.id);
@@ -204,3 +205,6 @@ export class BalancedGrpcPool implements GrpcCaller {
     this.targets.delete(target.id);
   }
 }
+
+/** Calls of one method for one model take comparable time; latencies are compared per kind. */
+const kindOf = (method: string, model: string | undefined) => (model ? `${method}:${model}` : method);

@@ -1,4 +1,4 @@
-import { InstancePicker } from './instance-picker';
+import { InstancePicker, SLOW_PROBE_INTERVAL_MS } from './instance-picker';
 import type { DiscoveredInstance } from './instance-record';
 import { parseInstanceRecord } from './instance-record';
 
@@ -21,7 +21,7 @@ function instance(id: string, load: { inFlight?: number; queueDepth?: number } =
 function tally(picker: InstancePicker, instances: DiscoveredInstance[], calls: number, model?: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < calls; i++) {
-    const id = picker.pick(instances, { model }, NOW)?.id ?? 'none';
+    const id = picker.pick(instances, { model, kind: 'generate' }, NOW)?.id ?? 'none';
     counts[id] = (counts[id] ?? 0) + 1;
   }
   return counts;
@@ -45,7 +45,7 @@ describe('InstancePicker', () => {
     const instances = [instance('a'), instance('b', { inFlight: 2 })];
     const picked: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const id = picker.pick(instances, {}, NOW)!.id;
+      const id = picker.pick(instances, { kind: 'generate' }, NOW)!.id;
       picker.started(id);
       picked.push(id);
     }
@@ -66,7 +66,7 @@ describe('InstancePicker', () => {
     const picker = new InstancePicker('load-aware', 5_000, () => rolls.shift() ?? 0);
     const instances = [instance('a', { inFlight: 9 }), instance('b', { inFlight: 0 }), instance('c', { inFlight: 3 })];
     // Rotation starts at a; the two compared are a and c: c wins although b is idler.
-    expect(picker.pick(instances, {}, NOW)?.id).toBe('c');
+    expect(picker.pick(instances, { kind: 'generate' }, NOW)?.id).toBe('c');
   });
 
   it('routes a model only to instances that list it', () => {
@@ -74,7 +74,7 @@ describe('InstancePicker', () => {
     const instances = [instance('both', { inFlight: 9 }, { models: ['chat', 'embedder'] }), instance('chat-only', {}, { models: ['chat'] })];
     expect(tally(picker, instances, 4, 'embedder')).toEqual({ both: 4 });
     expect(picker.pick(instances, { model: 'missing' }, NOW)).toBeUndefined();
-    expect(picker.pick(instances, {}, NOW)?.id).toBe('chat-only');
+    expect(picker.pick(instances, { kind: 'generate' }, NOW)?.id).toBe('chat-only');
   });
 
   it('skips an instance cooling down after a failure until the cool-down ends', () => {
@@ -112,32 +112,61 @@ describe('parseInstanceRecord', () => {
 });
 
 describe('InstancePicker latency', () => {
-  it('load-aware keeps calls off an instance that answers much slower, even when it has fewer in flight', () => {
+  const longLived = (id: string, load: { inFlight?: number } = {}) => instance(id, load, { expiresAt: NOW + 600_000 });
+
+  it('load-aware leaves out an instance answering much slower, even with fewer calls in flight', () => {
     const picker = new InstancePicker('load-aware', 5_000);
-    const instances = [instance('fast', { inFlight: 6 }), instance('slow', { inFlight: 0 })];
-    picker.observe('fast', 2, NOW);
-    picker.observe('slow', 40, NOW);
+    const instances = [longLived('fast', { inFlight: 6 }), longLived('slow')];
+    picker.observe('fast', 'generate', 4, NOW);
+    picker.observe('slow', 'generate', 80, NOW);
     expect(tally(picker, instances, 10)).toEqual({ fast: 10 });
   });
 
-  it('probes a slow instance again once it has not been asked for a while, and gives it back its share when it recovered', () => {
+  it('keeps a moderately slower instance in (within 3× the fastest plus slack), balancing it by load', () => {
     const picker = new InstancePicker('load-aware', 5_000);
-    const instances = [instance('fast', { inFlight: 3 }, { expiresAt: NOW + 60_000 }), instance('slow', {}, { expiresAt: NOW + 60_000 })];
-    picker.observe('fast', 2, NOW);
-    picker.observe('slow', 40, NOW);
-    expect(picker.pick(instances, {}, NOW)?.id).toBe('fast');
-    expect(picker.pick(instances, {}, NOW + 10_000)?.id).toBe('slow');
-    picker.observe('slow', 2, NOW + 10_000);
-    expect(picker.pick(instances, {}, NOW + 10_000)?.id).toBe('slow');
+    const instances = [longLived('fast', { inFlight: 6 }), longLived('slower')];
+    picker.observe('fast', 'generate', 4, NOW);
+    picker.observe('slower', 'generate', 16, NOW);
+    expect(picker.pick(instances, { kind: 'generate' }, NOW)?.id).toBe('slower');
   });
 
-  it('counts a slower answer at once and eases faster ones in', () => {
+  it('probes a slow instance with one call per interval, and lets it back in once it answers fast again', () => {
     const picker = new InstancePicker('load-aware', 5_000);
-    const one = instance('one');
-    picker.observe('one', 10, NOW);
-    picker.observe('one', 100, NOW);
-    expect(picker.score(one, NOW)).toBe(100);
-    picker.observe('one', 10, NOW);
-    expect(picker.score(one, NOW)).toBeCloseTo(73);
+    const instances = [longLived('fast', { inFlight: 6 }), longLived('slow')];
+    picker.observe('fast', 'generate', 4, NOW);
+    picker.observe('slow', 'generate', 80, NOW);
+    const later = NOW + SLOW_PROBE_INTERVAL_MS;
+    expect(picker.pick(instances, { kind: 'generate' }, later)?.id).toBe('slow');
+    picker.started('slow');
+    // One probe at a time: the next calls go to the fast one until the probe answers.
+    expect(tally(picker, instances, 3)).toEqual({ fast: 3 });
+    picker.observe('slow', 'generate', 4, later + 4);
+    picker.finished('slow');
+    expect(picker.pick(instances, { kind: 'generate' }, later + 10)?.id).toBe('fast'); // 80 eased to 57: still slow, and just probed
+    for (let probe = 1; probe <= 6; probe++) picker.observe('slow', 'generate', 4, later + probe * SLOW_PROBE_INTERVAL_MS);
+    expect(picker.pick(instances, { kind: 'generate' }, later + 7 * SLOW_PROBE_INTERVAL_MS)?.id).toBe('slow');
+  });
+
+  it('keeps an EWMA per kind of call, so a long generation does not make quick calls look slow', () => {
+    const picker = new InstancePicker('load-aware', 5_000);
+    picker.observe('one', 'generate', 10, NOW);
+    picker.observe('one', 'generate', 100, NOW);
+    expect(picker.latencyOf('one', 'generate')).toBeCloseTo(37);
+    picker.observe('one', 'listModels', 1, NOW);
+    expect(picker.latencyOf('one', 'listModels')).toBe(1);
+    const instances = [longLived('one'), longLived('two', { inFlight: 3 })];
+    picker.observe('two', 'listModels', 40, NOW);
+    expect(picker.pick(instances, { kind: 'generate' }, NOW)?.id).toBe('one');
+    expect(picker.pick(instances, { kind: 'listModels' }, NOW)?.id).toBe('one');
+    // Once two's generations prove 37× quicker, one is left out of them despite its lower load.
+    picker.observe('two', 'generate', 1, NOW);
+    expect(picker.pick(instances, { kind: 'generate' }, NOW)?.id).toBe('two');
+  });
+
+  it('round-robin ignores latency', () => {
+    const picker = new InstancePicker('round-robin', 5_000);
+    picker.observe('fast', 'generate', 4, NOW);
+    picker.observe('slow', 'generate', 400, NOW);
+    expect(tally(picker, [longLived('fast'), longLived('slow')], 4)).toEqual({ fast: 2, slow: 2 });
   });
 });

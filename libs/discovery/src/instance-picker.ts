@@ -1,42 +1,48 @@
 import type { BalancingPolicy } from './discovery-settings';
 import type { DiscoveredInstance } from './instance-record';
 
-/** Weight of a faster observation in the latency EWMA. */
+/** Weight of a new observation in the latency EWMA. */
 const LATENCY_WEIGHT = 0.3;
-/** An instance's latency estimate loses half its lead over the fastest one per this long unobserved. */
-const LATENCY_HALF_LIFE_MS = 2_000;
-/** Latencies below this count as equal (sub-millisecond noise must not decide). */
-const MIN_LATENCY_MS = 1;
+/** An instance answering this many times slower than the fastest (plus the slack) is left out. */
+const SLOW_FACTOR = 3;
+/** Absolute slack on top, so millisecond jitter between two quick instances never leaves one out. */
+const SLOW_SLACK_MS = 5;
+/** How often an instance left out as slow gets one call to see whether it recovered. */
+export const SLOW_PROBE_INTERVAL_MS = 2_000;
 
 export interface PickRequest {
   /** Only instances that list this model qualify; undefined: any instance. */
   model?: string;
   /** Instances already tried for this call. */
   exclude?: ReadonlySet<string>;
+  /** What kind of call it is (method and model): latencies are kept and compared per kind. */
+  kind?: string;
 }
 
 /**
  * Chooses the instance for one call, with no I/O: the balanced pool feeds it the instances it
- * discovered and tells it when calls start, end and fail.
+ * discovered and tells it when calls start, end, answer and fail.
  *
  * load-aware scores an instance by its reported load (in-flight + queue depth) plus the calls
  * this client has open to it now (reports are up to a heartbeat old, so without that term a
- * burst would pile onto whichever instance looked idle a second ago), times how long it has
- * been taking to answer this client (an EWMA of the time to the first answer, "peak EWMA" in
- * Finagle's terms). Counts alone only even out the calls in flight: an instance 20× slower
- * would still get one call in twenty, and those calls are the tail. An instance not asked for
- * a while drifts back towards the fastest one's latency, so it is probed again and a recovered
- * instance wins its share back. Two instances are compared directly; of more, two random ones
- * (power of two choices), so many clients do not all herd onto the same "best" one. Ties go
- * round-robin. round-robin ignores load and latency.
+ * burst would pile onto whichever instance looked idle a second ago), and takes the lowest.
+ * Two instances are compared directly; of more, two random ones (power of two choices), so
+ * many clients do not all herd onto the same "best" one. Ties go round-robin.
  *
- * Instances whose record lapsed, or that failed a call with UNAVAILABLE less than `cooldownMs`
- * ago, are skipped.
+ * Counts alone only even out the calls in flight: an instance 20× slower would still get about
+ * one call in twenty, and those calls are the tail. So load-aware also keeps, per instance and
+ * kind of call (method and model), an EWMA of how long its calls took, streams to their end,
+ * and leaves out an instance answering more than SLOW_FACTOR× slower than the fastest — except for one probing call every SLOW_PROBE_INTERVAL_MS, which lets a
+ * recovered instance back in.
+ *
+ * round-robin ignores load and latency. Both skip instances whose record lapsed, and ones that
+ * failed a call with UNAVAILABLE less than `cooldownMs` ago.
  */
 export class InstancePicker {
   private readonly open = new Map<string, number>();
   private readonly cooledUntil = new Map<string, number>();
   private readonly latency = new Map<string, { ms: number; at: number }>();
+  private readonly probedAt = new Map<string, number>();
   private turn = 0;
 
   constructor(
@@ -62,39 +68,47 @@ export class InstancePicker {
     const start = this.turn++ % candidates.length;
     const rotated = [...candidates.slice(start), ...candidates.slice(0, start)];
     if (this.policy === 'round-robin') return rotated[0];
-    const compared = rotated.length <= 2 ? rotated : this.twoAtRandom(rotated);
-    const fastest = this.fastest(candidates);
-    const score = (i: DiscoveredInstance) => this.score(i, now, fastest);
-    return compared.reduce((best, i) => (score(i) < score(best) ? i : best));
+    const kind = request.kind ?? '';
+    const threshold = this.slowThreshold(candidates, kind);
+    const usable = rotated.filter((i) => !this.isSlow(i.id, kind, threshold) || this.mayProbe(i.id, kind, now));
+    const pool = usable.length > 0 ? usable : rotated;
+    const compared = pool.length <= 2 ? pool : this.twoAtRandom(pool);
+    const picked = compared.reduce((best, i) => (this.score(i) < this.score(best) ? i : best));
+    if (this.isSlow(picked.id, kind, threshold)) this.probedAt.set(key(picked.id, kind), now);
+    return picked;
   }
 
-  /** (Reported load + calls this client has open to it + 1) × its answer latency as this client saw it. */
-  score(instance: DiscoveredInstance, now: number, fastestMs = 1): number {
-    const calls = instance.load.inFlight + instance.load.queueDepth + (this.open.get(instance.id) ?? 0) + 1;
-    return calls * this.latencyOf(instance.id, now, fastestMs);
+  /** Reported load plus the calls this client has open to the instance. */
+  score(instance: DiscoveredInstance): number {
+    return instance.load.inFlight + instance.load.queueDepth + (this.open.get(instance.id) ?? 0);
   }
 
-  /** How long a call to the instance took to get its first answer. */
-  observe(id: string, ms: number, now: number): void {
-    const previous = this.latency.get(id);
-    // An old estimate counts for less: it drifts towards this observation as it would towards the fastest.
-    const current = previous ? ms + (previous.ms - ms) * 0.5 ** ((now - previous.at) / LATENCY_HALF_LIFE_MS) : ms;
-    // A slower answer counts at once (a stalling instance is left quickly); faster ones ease it down.
-    this.latency.set(id, { ms: ms > current ? ms : current + LATENCY_WEIGHT * (ms - current), at: now });
+  /** How long a call of this kind to the instance took (a stream: until its end). */
+  observe(id: string, kind: string, ms: number, now: number): void {
+    const previous = this.latency.get(key(id, kind))?.ms ?? ms;
+    this.latency.set(key(id, kind), { ms: previous + LATENCY_WEIGHT * (ms - previous), at: now });
   }
 
-  /** The EWMA, drifted towards `fastestMs` the longer it went without an observation; unknown: `fastestMs`. */
-  private latencyOf(id: string, now: number, fastestMs: number): number {
-    const seen = this.latency.get(id);
-    if (!seen) return Math.max(MIN_LATENCY_MS, fastestMs);
-    const kept = 0.5 ** ((now - seen.at) / LATENCY_HALF_LIFE_MS);
-    return Math.max(MIN_LATENCY_MS, fastestMs + (seen.ms - fastestMs) * kept);
+  /** The instance's latency for calls of this kind as this client saw it (undefined before one ended). */
+  latencyOf(id: string, kind: string): number | undefined {
+    return this.latency.get(key(id, kind))?.ms;
   }
 
-  private fastest(candidates: readonly DiscoveredInstance[]): number {
+  /** Latency past which an instance counts as slow among these candidates. */
+  private slowThreshold(candidates: readonly DiscoveredInstance[], kind: string): number {
     let fastest = Infinity;
-    for (const i of candidates) fastest = Math.min(fastest, this.latency.get(i.id)?.ms ?? Infinity);
-    return Number.isFinite(fastest) ? fastest : MIN_LATENCY_MS;
+    for (const i of candidates) fastest = Math.min(fastest, this.latencyOf(i.id, kind) ?? Infinity);
+    return Number.isFinite(fastest) ? SLOW_FACTOR * fastest + SLOW_SLACK_MS : Infinity;
+  }
+
+  private isSlow(id: string, kind: string, threshold: number): boolean {
+    return (this.latencyOf(id, kind) ?? 0) > threshold;
+  }
+
+  /** One call at a time, once per interval since it was last seen answering or probed. */
+  private mayProbe(id: string, kind: string, now: number): boolean {
+    const last = Math.max(this.latency.get(key(id, kind))?.at ?? 0, this.probedAt.get(key(id, kind)) ?? 0);
+    return this.openTo(id) === 0 && now - last >= SLOW_PROBE_INTERVAL_MS;
   }
 
   /** Calls this client has open to the instance. */
@@ -124,7 +138,7 @@ export class InstancePicker {
   /** Drops what is kept about instances that left the registry. */
   forgetAllBut(ids: ReadonlySet<string>): void {
     for (const id of this.cooledUntil.keys()) if (!ids.has(id)) this.cooledUntil.delete(id);
-    for (const id of this.latency.keys()) if (!ids.has(id)) this.latency.delete(id);
+    for (const map of [this.latency, this.probedAt]) for (const k of map.keys()) if (!ids.has(idOf(k))) map.delete(k);
   }
 
   private twoAtRandom(candidates: DiscoveredInstance[]): DiscoveredInstance[] {
@@ -133,3 +147,7 @@ export class InstancePicker {
     return [candidates[a], candidates[b]];
   }
 }
+
+/** Latencies are kept per instance and kind of call; instance ids hold no spaces. */
+const key = (id: string, kind: string) => `${id} ${kind}`;
+const idOf = (k: string) => k.slice(0, k.indexOf(' '));
