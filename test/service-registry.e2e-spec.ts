@@ -97,6 +97,8 @@ describe('service registry and balancing', () => {
       const counts: Record<string, number> = {};
       try {
         await pool.waitForReady(5000);
+        // A warm-up round teaches the pool how long each instance takes (its first calls are spread by load alone).
+        await Promise.all(Array.from({ length: 12 }, () => generateThrough(pool, 'shared', 8)));
         let next = 0;
         const worker = async () => {
           while (next++ < 48) {
@@ -115,7 +117,8 @@ describe('service registry and balancing', () => {
     expect(roundRobin).toEqual({ alpha: 24, bravo: 24 });
     const loadAware = await served('load-aware');
     expect(loadAware.alpha + (loadAware.bravo ?? 0)).toBe(48);
-    expect(loadAware.bravo ?? 0).toBeLessThanOrEqual(8);
+    // The slowed instance gets at most a probing call now and then.
+    expect(loadAware.bravo ?? 0).toBeLessThanOrEqual(4);
   });
 
   it('ends a stream cut by a crashed instance with a clear error, retries calls that got no answer yet, and drops the record after its TTL', async () => {
@@ -124,14 +127,16 @@ describe('service registry and balancing', () => {
       await pool.waitForReady(5000);
       // Long replies on both instances; once each has sent a token, the slow one is killed.
       let started = 0;
-      const streams = Array.from({ length: 2 }, () => generateThrough(pool, 'shared', 400, () => started++));
+      const streams = Array.from({ length: 2 }, () => generateThrough(pool, 'shared', 1000, () => started++));
       await until(async () => (started >= 2 ? true : undefined), 'both streams to start');
+      // Each instance reports the stream it serves in its load within a heartbeat.
+      await until(async () => ((await records('inference')).every((r) => r.load.inFlight >= 1) ? true : undefined), 'both to report a call in flight', 3000);
       const bravoId = (await records('inference')).find((r) => r.address === bravo.grpcAddress)!.id;
       await bravo.kill();
       const [first, second] = await Promise.all(streams);
       const cut = [first, second].find((r) => servedBy(r.text) === 'bravo')!;
       const whole = [first, second].find((r) => servedBy(r.text) === 'alpha')!;
-      expect(whole).toMatchObject({ tokens: 400 });
+      expect(whole).toMatchObject({ tokens: 1000 });
       expect(whole.error).toBeUndefined();
       expect(cut.error).toBeInstanceOf(GrpcCallError);
       expect((cut.error as GrpcCallError).code).toBe(GrpcStatus.UNAVAILABLE);
