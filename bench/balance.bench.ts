@@ -17,12 +17,12 @@ import { generateThrough, openInferencePool } from '../test/support/inference-po
 import { writePacedModel } from '../test/support/paced-model';
 import { ServiceStack } from '../test/support/service-stack';
 import { timeCalls } from './support/timed-calls';
+import { printSummary } from './support/print-summary';
 
 const argValue = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const json = process.argv.includes('--json');
 const SLOWDOWN = argValue('--slowdown', 20);
 const CLIENTS = argValue('--clients', 16);
 const REQUESTS = argValue('--requests', 1200);
@@ -86,8 +86,7 @@ async function main(): Promise<void> {
       round_robin: roundRobin,
       load_aware: loadAware,
     };
-    if (!json) log(JSON.stringify(summary, null, 2));
-    console.log(JSON.stringify(summary));
+    printSummary(summary);
   } finally {
     await stack.stop();
     rmSync(fastModels, { recursive: true, force: true });

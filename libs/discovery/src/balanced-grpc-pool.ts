@@ -33,6 +33,22 @@ interface Target {
   client: GrpcClient;
 }
 
+/** One call across its attempts: one deadline for all, the instances tried so far. */
+interface PlannedCall {
+  method: string;
+  model: string | undefined;
+  options: GrpcCallOptions;
+  deadlineAt: number;
+  tried: Set<string>;
+}
+
+interface Attempt {
+  target: Target;
+  started: number;
+  /** The caller's options with what is left of the deadline. */
+  options: GrpcCallOptions;
+}
+
 /**
  * The GrpcCaller of a service found in the registry: one GrpcClient per discovered instance,
  * and for each call an instance chosen by the picker (load-aware or round-robin, only among
@@ -90,51 +106,44 @@ export class BalancedGrpcPool implements GrpcCaller {
   }
 
   async unary<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): Promise<Res> {
-    const deadlineAt = this.now() + (options.deadlineMs ?? this.options.defaultDeadlineMs);
-    const tried = new Set<string>();
-    const model = this.options.modelOf?.(method, request);
+    const call = this.plan(method, request, options);
     for (;;) {
-      const target = this.choose(method, model, tried);
-      this.picker.started(target.id);
-      const started = this.now();
+      const attempt = this.attempt(call);
       try {
-        const response = await target.client.unary<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() });
-        this.picker.observe(target.id, kindOf(method, model), this.now() - started, this.now());
+        const response = await attempt.target.client.unary<Req, Res>(method, request, attempt.options);
+        this.answered(call, attempt);
         return response;
       } catch (e) {
-        if (!this.mayRetry(e, target, tried, options, deadlineAt)) throw e;
+        if (!this.mayRetry(e, call, attempt)) throw e;
       } finally {
-        this.finished(target);
+        this.finished(attempt.target);
       }
     }
   }
 
   async *serverStream<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): AsyncGenerator<Res> {
-    const deadlineAt = this.now() + (options.deadlineMs ?? this.options.defaultDeadlineMs);
-    const tried = new Set<string>();
-    const model = this.options.modelOf?.(method, request);
+    const call = this.plan(method, request, options);
     for (;;) {
-      const target = this.choose(method, model, tried);
-      this.picker.started(target.id);
-      const started = this.now();
+      const attempt = this.attempt(call);
       let received = 0;
       try {
-        for await (const message of target.client.serverStream<Req, Res>(method, request, { ...options, deadlineMs: deadlineAt - this.now() })) {
+        for await (const message of attempt.target.client.serverStream<Req, Res>(method, request, attempt.options)) {
           received++;
           yield message;
         }
-        // The whole stream: a slowed instance stretches every token, not only the first.
-        this.picker.observe(target.id, kindOf(method, model), this.now() - started, this.now());
+        // The whole stream counts: a slowed instance stretches every token, not only the first.
+        this.answered(call, attempt);
         return;
       } catch (e) {
-        if (received === 0 && this.mayRetry(e, target, tried, options, deadlineAt)) continue;
+        if (received === 0 && this.mayRetry(e, call, attempt)) continue;
         if (received > 0 && e instanceof GrpcCallError && e.code === status.UNAVAILABLE) {
           // Never retried after the first message: the caller already has part of the answer.
-          throw new GrpcCallError(method, e.code, `${this.watcher.service} instance ${target.id} at ${target.address} went away mid-stream after ${received} messages (not retried): ${e.details}`);
+          const { id, address } = attempt.target;
+          throw new GrpcCallError(method, e.code, `${this.watcher.service} instance ${id} at ${address} went away mid-stream after ${received} messages (not retried): ${e.details}`);
         }
         throw e;
       } finally {
-        this.finished(target);
+        this.finished(attempt.target);
       }
     }
   }
@@ -170,11 +179,26 @@ export class BalancedGrpcPool implements GrpcCaller {
     return target;
   }
 
+  private plan(method: string, request: unknown, options: GrpcCallOptions): PlannedCall {
+    const deadlineAt = this.now() + (options.deadlineMs ?? this.options.defaultDeadlineMs);
+    return { method, model: this.options.modelOf?.(method, request), options, deadlineAt, tried: new Set() };
+  }
+
+  private attempt(call: PlannedCall): Attempt {
+    const target = this.choose(call.method, call.model, call.tried);
+    this.picker.started(target.id);
+    return { target, started: this.now(), options: { ...call.options, deadlineMs: call.deadlineAt - this.now() } };
+  }
+
+  private answered(call: PlannedCall, attempt: Attempt): void {
+    this.picker.observe(attempt.target.id, kindOf(call.method, call.model), this.now() - attempt.started, this.now());
+  }
+
   /** UNAVAILABLE cools the instance down; the call moves on once, if time and the caller allow. */
-  private mayRetry(e: unknown, target: Target, tried: Set<string>, options: GrpcCallOptions, deadlineAt: number): boolean {
+  private mayRetry(e: unknown, call: PlannedCall, attempt: Attempt): boolean {
     if (!(e instanceof GrpcCallError) || e.code !== status.UNAVAILABLE) return false;
-    this.picker.coolDown(target.id, this.now());
-    return tried.size < 2 && !options.signal?.aborted && deadlineAt > this.now();
+    this.picker.coolDown(attempt.target.id, this.now());
+    return call.tried.size < 2 && !call.options.signal?.aborted && call.deadlineAt > this.now();
   }
 
   private finished(target: Target): void {
