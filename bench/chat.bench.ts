@@ -13,11 +13,12 @@
  * Prints progress on stderr and one JSON object on the last line.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Socket, io } from 'socket.io-client';
 import { cpuMs } from '../test/support/process-cpu';
+import { writePacedModel } from '../test/support/paced-model';
 import { makeRolesDir } from '../test/support/roles-fixture';
 import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
 
@@ -36,13 +37,6 @@ const PACE_MS = 20;
 const WINDOW_MS = 10_000;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-function pacedModel(root: string, name: string, paceMs: number): void {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(join(REPO_ROOT, 'models', 'tiny-decoder', 'tokenizer.json'), join(dir, 'tokenizer.json'));
-  const base = JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'paced', 'manifest.json'), 'utf8'));
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...base, name, paceMs, rules: [] }));
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -164,8 +158,8 @@ async function startBare(paceMs: number): Promise<{ url: string; child: ChildPro
 
 async function main(): Promise<void> {
   const models = mkdtempSync(join(tmpdir(), 'troupe-bench-models-'));
-  pacedModel(models, 'paced-0', 0);
-  pacedModel(models, 'paced-20', PACE_MS);
+  writePacedModel(models, 'paced-0', 0);
+  writePacedModel(models, 'paced-20', PACE_MS);
   const roles = makeRolesDir({
     'bench-fast.json': { id: 'bench-fast', name: 'Fast', persona: 'Talk.', model: 'paced-0', generation: { maxNewTokens: TOKENS } },
     'bench-paced.json': { id: 'bench-paced', name: 'Paced', persona: 'Talk.', model: 'paced-20', generation: { maxNewTokens: TOKENS } },

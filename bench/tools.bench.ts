@@ -15,10 +15,10 @@ import { join, resolve } from 'node:path';
 import { freePort } from '../test/support/free-port';
 import { TEST_REDIS_URL, deleteKeysWithPrefix } from '../test/support/redis-cleanup';
 import { timeCalls } from './support/timed-calls';
+import { printSummary } from './support/print-summary';
 
 const ROOT = resolve(__dirname, '..');
 const EXPRESSION = '(2 + 3) * 4 ^ 2 - sqrt(16) / 2';
-const json = process.argv.includes('--json');
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 /** A plugin wrapping the compiled expression parser, so both sides do the same work. */
@@ -147,8 +147,7 @@ async function main(): Promise<void> {
       });
     }
     const summary = { results };
-    if (!json) log(JSON.stringify(summary, null, 2));
-    console.log(JSON.stringify(summary));
+    printSummary(summary);
   } finally {
     client.close();
     child.kill('SIGTERM');

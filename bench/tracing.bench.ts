@@ -13,8 +13,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ServiceProcess, testPrefix } from '../test/support/service-process';
 import { timeCalls } from './support/timed-calls';
+import { printSummary } from './support/print-summary';
 
-const json = process.argv.includes('--json');
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -110,8 +110,7 @@ async function main(): Promise<void> {
       span_helper_off: offCost,
       span_helper_on: onCost,
     };
-    if (!json) log(JSON.stringify(summary, null, 2));
-    console.log(JSON.stringify(summary));
+    printSummary(summary);
   } finally {
     await tracing?.shutdown();
     offClient.close();

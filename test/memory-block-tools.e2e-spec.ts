@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, ROLE_CONTEXT_CONTRACT, roleContext } from '@troupe/contracts';
+import { GrpcClient } from '@troupe/grpc';
 import { join } from 'node:path';
 import { RoleContextAdapter } from '../apps/tool-plugin/src/peers/role-context.adapter';
 import { memoryBlockTools } from '../apps/tool-plugin/src/tools/builtin/memory-block.tools';
@@ -61,7 +62,7 @@ describe('memory-block tools through role-context gRPC', () => {
   const ctx = { roleId: 'helper', sessionId: 's1', turnId: 't1', userId: 'ada' };
 
   beforeAll(async () => {
-    adapter = RoleContextAdapter.connect(`127.0.0.1:${await server.listen()}`, 5000);
+    adapter = new RoleContextAdapter(new GrpcClient(ROLE_CONTEXT_CONTRACT, `127.0.0.1:${await server.listen()}`, 5000));
     memoryBlockTools(adapter).forEach((t) => registry.register(t));
   });
 

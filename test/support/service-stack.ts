@@ -29,6 +29,32 @@ export interface StackOptions {
   execArgv?: Partial<Record<ServiceName, string[]>>;
 }
 
+/** Another process of a service started next to the stack's own (see addInstance). */
+export interface ExtraInstance {
+  service: ServiceName;
+  pid: number;
+  httpUrl: string;
+  /** host:port of its gRPC server (empty for a session instance). */
+  grpcAddress: string;
+  output: string[];
+  /** SIGTERM: graceful shutdown; resolves with the exit code. */
+  terminate(): Promise<number | null>;
+  /** SIGKILL: the process dies at once, as on a crash (nothing of it runs to the end). */
+  kill(): Promise<number | null>;
+}
+
+/**
+ * TROUPE_TEST_DISCOVERY=redis runs every stack with the service registry on (instances
+ * announce themselves and clients balance over them) instead of static addresses.
+ */
+const DISCOVERY_ENV: Record<string, string> = process.env.TROUPE_TEST_DISCOVERY ? { DISCOVERY: process.env.TROUPE_TEST_DISCOVERY } : {};
+
+/** The environment variables of a service's own HTTP and gRPC ports. */
+function portVariables(service: ServiceName): { http: string; grpc?: string } {
+  const upper = service.toUpperCase().replace('-', '_');
+  return service === 'session' ? { http: 'SESSION_HTTP_PORT' } : { http: `${upper}_HTTP_PORT`, grpc: `${upper}_GRPC_PORT` };
+}
+
 interface Running {
   child: ChildProcess;
   output: string[];
@@ -48,7 +74,7 @@ export function mainOf(service: ServiceName): string {
 export class ServiceStack {
   readonly prefix = `troupe-test:${randomBytes(4).toString('hex')}:`;
   private readonly running = new Map<ServiceName, Running>();
-  private readonly extraInstances: ChildProcess[] = [];
+  private readonly extraInstances: { child: ChildProcess; exit: Promise<number | null> }[] = [];
 
   private constructor(
     readonly ports: StackPorts,
@@ -119,6 +145,7 @@ export class ServiceStack {
       // Paces decoding so a reply lasts long enough to be cancelled or cut by SIGTERM mid-stream
       // (unpaced, the test models write 200 tokens in well under 100 ms).
       INFERENCE_STEP_DELAY_MS: '2',
+      ...DISCOVERY_ENV,
       ...(this.options.env?.[service] ?? {}),
     };
   }
@@ -127,42 +154,55 @@ export class ServiceStack {
    * Starts one more `session` process against the same Redis prefix and peers (another
    * instance behind a balancer); returns its URL and a way to stop it.
    */
-  async addSessionInstance(
-    env: Record<string, string> = {},
-  ): Promise<{ url: string; pid: number; output: string[]; terminate(): Promise<number | null>; kill(): Promise<number | null> }> {
+  async addSessionInstance(env: Record<string, string> = {}): Promise<ExtraInstance & { url: string }> {
+    const instance = await this.addInstance('session', env);
+    return { ...instance, url: instance.httpUrl };
+  }
+
+  /**
+   * Starts one more process of a service on free ports, against the same Redis prefix and
+   * peers (with DISCOVERY=redis it joins the registry next to the stack's own instance), and
+   * waits for its /health. stop() stops it too.
+   */
+  async addInstance(service: ServiceName, env: Record<string, string> = {}): Promise<ExtraInstance> {
+    const vars = portVariables(service);
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [...(this.options.execArgv?.session ?? []), mainOf('session')], {
+    const grpcPort = vars.grpc ? await freePort() : undefined;
+    const ports: Record<string, string> = { [vars.http]: String(httpPort), ...(vars.grpc ? { [vars.grpc]: String(grpcPort) } : {}) };
+    const child = spawn(process.execPath, [...(this.options.execArgv?.[service] ?? []), mainOf(service)], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env('session'), ...env, SESSION_HTTP_PORT: String(httpPort) },
+      env: { PATH: process.env.PATH ?? '', ONNXRUNTIME_NODE_INSTALL: 'skip', ...this.env(service), ...env, ...ports },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];
-    const collect = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean));
+    const collect = (chunk: Buffer) => {
+      output.push(...chunk.toString().split('\n').filter(Boolean));
+      if (output.length > 2000) output.splice(0, output.length - 2000);
+    };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    this.extraInstances.push(child);
-    const url = `http://127.0.0.1:${httpPort}`;
-    const deadline = Date.now() + 30_000;
+    this.extraInstances.push({ child, exit });
+    const httpUrl = `http://127.0.0.1:${httpPort}`;
+    const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${httpUrl}/health`).then((r) => r.status === 200, () => false);
       if (ok) break;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`extra session instance not ready:\n${output.join('\n')}`);
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`extra ${service} instance not ready:\n${output.join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    const signal = async (name: NodeJS.Signals) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(name);
+      return exit;
+    };
     return {
-      url,
+      service,
       pid: child.pid!,
+      httpUrl,
+      grpcAddress: grpcPort ? `127.0.0.1:${grpcPort}` : '',
       output,
-      terminate: async () => {
-        if (child.exitCode === null) child.kill('SIGTERM');
-        return exit;
-      },
-      /** SIGKILL: the process dies at once, as on a crash (nothing of it runs to the end). */
-      kill: async () => {
-        if (child.exitCode === null) child.kill('SIGKILL');
-        return exit;
-      },
+      terminate: () => signal('SIGTERM'),
+      kill: () => signal('SIGKILL'),
     };
   }
 
@@ -202,7 +242,8 @@ export class ServiceStack {
   }
 
   async stop(): Promise<void> {
-    for (const child of this.extraInstances) if (child.exitCode === null) child.kill('SIGTERM');
+    for (const { child } of this.extraInstances) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(this.extraInstances.map(({ child, exit }) => withTimeout(exit, 15_000, 'an extra instance did not exit').catch(() => child.kill('SIGKILL'))));
     // The session first, so no new turns start while its peers go away.
     for (const service of [...SERVICES].reverse()) await this.terminate(service);
     await deleteKeysWithPrefix(this.prefix);

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { DiscoveryModule } from '@troupe/discovery';
 import { Logger } from '@troupe/logging';
 import { GenerationModule } from './generation/generation.module';
 import { InferenceConfig } from './inference.config';
@@ -10,7 +11,12 @@ export class AppModule {
   static register(config: InferenceConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('inference', config, logger), GenerationModule, InferenceJobsModule],
+      imports: [
+        ...coreModules('inference', config, logger),
+        DiscoveryModule.forRoot(config, { service: 'inference', grpcPort: config.INFERENCE_GRPC_PORT }),
+        GenerationModule,
+        InferenceJobsModule,
+      ],
       providers: [...grpcServerProviders],
     };
   }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { coreModules } from '@troupe/bootstrap';
+import { DiscoveryModule } from '@troupe/discovery';
 import { Logger } from '@troupe/logging';
 import { AdminModule } from './admin/admin.module';
 import { AgentsModule } from './agents/agents.module';
@@ -15,7 +16,7 @@ export class AppModule {
   static register(config: SessionConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('session', config, logger), PeersModule, AuthModule, EventsModule, ChatModule, WebModule, AgentsModule, AdminModule],
+      imports: [...coreModules('session', config, logger), DiscoveryModule.forRoot(config), PeersModule, AuthModule, EventsModule, ChatModule, WebModule, AgentsModule, AdminModule],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { DiscoveryModule } from '@troupe/discovery';
 import { Logger } from '@troupe/logging';
 import { ToolPluginConfig } from './tool-plugin.config';
 import { PeersModule } from './peers/peers.module';
@@ -12,7 +13,13 @@ export class AppModule {
   static register(config: ToolPluginConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules('tool-plugin', config, logger), RegistryModule, PeersModule, ToolsModule, PluginsModule],
+      imports: [
+        ...coreModules('tool-plugin', config, logger),
+        DiscoveryModule.forRoot(config, { service: 'tool-plugin', grpcPort: config.TOOL_PLUGIN_GRPC_PORT }),
+        RegistryModule, PeersModule,
+        ToolsModule,
+        PluginsModule,
+      ],
       providers: [...grpcServerProviders],
     };
   }

@@ -1,11 +1,23 @@
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, Validate, ValidateIf, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { BALANCING_POLICIES, BalancingPolicy, DISCOVERY_MODES, DiscoveryEnvironment, DiscoveryMode } from '@troupe/discovery';
 import { OTLP_PROTOCOLS, OtelEnvironment, OtlpProtocol, TRACES_EXPORTERS } from '@troupe/tracing';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A record must outlive at least two heartbeats, or one late heartbeat drops a live instance. */
+@ValidatorConstraint({ name: 'ttlCoversHeartbeats' })
+class TtlCoversHeartbeats implements ValidatorConstraintInterface {
+  validate(ttl: unknown, args: ValidationArguments): boolean {
+    return typeof ttl === 'number' && ttl >= 2 * (args.object as BaseServiceConfig).DISCOVERY_HEARTBEAT_MS;
+  }
+  defaultMessage(): string {
+    return 'must be at least twice DISCOVERY_HEARTBEAT_MS';
+  }
+}
+
 /** Settings every service shares. Each app's config class extends this one. */
-export class BaseServiceConfig implements OtelEnvironment {
+export class BaseServiceConfig implements OtelEnvironment, DiscoveryEnvironment {
   @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -27,6 +39,39 @@ export class BaseServiceConfig implements OtelEnvironment {
   @IsString()
   @IsNotEmpty()
   BIND_HOST = '0.0.0.0';
+
+  // Service registry and balancing (docs/discovery.md).
+
+  /** static: peers at their *_ADDRESS settings; redis: instances announce themselves and clients balance over them. */
+  @IsIn(DISCOVERY_MODES, { message: `must be one of ${DISCOVERY_MODES.join(', ')}` })
+  DISCOVERY: DiscoveryMode = 'static';
+
+  /** How a client picks among a peer's instances (DISCOVERY=redis). */
+  @IsIn(BALANCING_POLICIES, { message: `must be one of ${BALANCING_POLICIES.join(', ')}` })
+  BALANCING: BalancingPolicy = 'load-aware';
+
+  /** How often an instance renews its record and clients re-read the registry. */
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  DISCOVERY_HEARTBEAT_MS = 1_000;
+
+  /** How long a record lives without a heartbeat: a crashed instance drops out after this. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  @Validate(TtlCoversHeartbeats)
+  DISCOVERY_TTL_MS = 3_000;
+
+  /** How long an instance that failed a call with UNAVAILABLE gets no calls from a client. */
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  DISCOVERY_COOLDOWN_MS = 5_000;
+
+  /** host:port other services reach this instance's gRPC server at; empty: the bind host (or this host's address for 0.0.0.0) and the gRPC port. */
+  @Matches(/^$|^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, { message: 'must be host:port' })
+  ADVERTISE_ADDRESS = '';
 
   // OpenTelemetry tracing: the standard variables, off unless they ask for an exporter.
 

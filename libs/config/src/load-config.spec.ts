@@ -39,4 +39,13 @@ describe('loadConfig', () => {
   it('rejects a port out of range', () => {
     expect(() => loadConfig(DemoConfig, { DEMO_PORT: '70000' })).toThrow(/DEMO_PORT="70000".*65535/);
   });
+
+  it('validates the discovery settings, naming each wrong one', () => {
+    const config = loadConfig(DemoConfig, { DISCOVERY: 'redis', BALANCING: 'round-robin', DISCOVERY_HEARTBEAT_MS: '500', DISCOVERY_TTL_MS: '1500' });
+    expect(config).toMatchObject({ DISCOVERY: 'redis', BALANCING: 'round-robin', DISCOVERY_TTL_MS: 1500, DISCOVERY_COOLDOWN_MS: 5000 });
+    expect(() => loadConfig(DemoConfig, { DISCOVERY: 'consul' })).toThrow(/DISCOVERY="consul": must be one of static, redis/);
+    expect(() => loadConfig(DemoConfig, { BALANCING: 'random' })).toThrow(/BALANCING="random"/);
+    expect(() => loadConfig(DemoConfig, { DISCOVERY_HEARTBEAT_MS: '2000', DISCOVERY_TTL_MS: '3000' })).toThrow(/DISCOVERY_TTL_MS="3000": must be at least twice DISCOVERY_HEARTBEAT_MS/);
+    expect(() => loadConfig(DemoConfig, { ADVERTISE_ADDRESS: 'no-port' })).toThrow(/ADVERTISE_ADDRESS="no-port": must be host:port/);
+  });
 });

@@ -27,12 +27,32 @@ export class GrpcCallError extends Error {
 type Untyped = Record<string, (...args: unknown[]) => unknown>;
 
 /**
+ * The call surface typed clients use: one channel (GrpcClient) or a balanced pool over the
+ * instances found in the service registry (@troupe/discovery), interchangeably.
+ */
+export interface GrpcCaller {
+  readonly contract: GrpcServiceContract;
+  /** Where calls go: host:port, or a description of the discovered instances. */
+  readonly address: string;
+  unary<Req, Res>(method: string, request: Req, options?: GrpcCallOptions): Promise<Res>;
+  serverStream<Req, Res>(method: string, request: Req, options?: GrpcCallOptions): AsyncGenerator<Res>;
+  waitForReady(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Channel options: round_robin over every address a name resolves to, so a DNS name with many
+ * A records (a Kubernetes headless service) spreads calls instead of pinning the first one.
+ */
+const CHANNEL_SERVICE_CONFIG = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+
+/**
  * The one adapter over @grpc/grpc-js for calling another Troupe service: deadlines on every
  * call, cancellation from an AbortSignal, the log context (request/turn ids) sent as
  * metadata so the callee's logs carry it too, and a client span per call whose trace context
  * travels in the metadata (W3C traceparent).
  */
-export class GrpcClient {
+export class GrpcClient implements GrpcCaller {
   private readonly client: grpc.Client & Untyped;
 
   constructor(
@@ -51,6 +71,7 @@ export class GrpcClient {
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
       'grpc.keepalive_time_ms': 30_000,
+      'grpc.service_config': CHANNEL_SERVICE_CONFIG,
     }) as unknown as grpc.Client & Untyped;
   }
 

@@ -3,11 +3,16 @@ import { Injectable } from '@nestjs/common';
 /** A readiness check: resolves when the dependency answers, rejects (or times out) when not. */
 export type HealthCheck = () => Promise<unknown>;
 
+/** What a check may resolve with to show what it found in /health (e.g. a peer's instances). */
+export class HealthDetail {
+  constructor(readonly detail: unknown) {}
+}
+
 export interface HealthReport {
   status: 'ok' | 'unavailable';
   live: true;
   ready: boolean;
-  checks: Record<string, { ok: boolean; error?: string; ms: number }>;
+  checks: Record<string, { ok: boolean; error?: string; ms: number; detail?: unknown }>;
 }
 
 /** Modules register what their readiness depends on (Redis, gRPC peers); /health runs them. */
@@ -30,8 +35,8 @@ export class HealthService {
       [...this.checks].map(async ([name, check]) => {
         const started = Date.now();
         try {
-          await withTimeout(check(), timeoutMs, name);
-          return [name, { ok: true, ms: Date.now() - started }] as const;
+          const found = await withTimeout(check(), timeoutMs, name);
+          return [name, { ok: true, ms: Date.now() - started, ...(found instanceof HealthDetail ? { detail: found.detail } : {}) }] as const;
         } catch (e) {
           return [name, { ok: false, error: (e as Error).message, ms: Date.now() - started }] as const;
         }

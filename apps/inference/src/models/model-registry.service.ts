@@ -125,6 +125,18 @@ export class ModelRegistryService implements OnModuleInit, OnApplicationShutdown
     return best;
   }
 
+  /** Names of the models ready to serve (what this instance announces in the service registry). */
+  readyModelNames(): string[] {
+    return [...this.entries.values()].filter((e) => e.state === 'ready').map((e) => e.name);
+  }
+
+  /** Generations queued behind the running batches of every local model (as of each worker's last step). */
+  waitingRequests(): number {
+    let waiting = 0;
+    for (const entry of this.entries.values()) for (const c of entry.instances) if (c instanceof GenerationWorkerClient) waiting += c.stats?.waiting ?? 0;
+    return waiting;
+  }
+
   list(): inference.ModelInfo[] {
     return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => this.info(e));
   }

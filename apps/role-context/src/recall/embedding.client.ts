@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
-import { GrpcCallError, GrpcClient } from '@troupe/grpc';
+import { PeerChannels, routeByModelField } from '@troupe/discovery';
+import { GrpcCallError, GrpcCaller } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { RoleContextConfig } from '../role-context.config';
 
@@ -16,15 +17,16 @@ export interface Embeddings {
  */
 @Injectable()
 export class EmbeddingClient implements OnApplicationShutdown {
-  private readonly grpc: GrpcClient;
+  private readonly grpc: GrpcCaller;
   private unavailableUntil = 0;
   private lastProblem = '';
 
   constructor(
     private readonly config: RoleContextConfig,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    peers: PeerChannels,
   ) {
-    this.grpc = new GrpcClient(INFERENCE_CONTRACT, config.INFERENCE_ADDRESS, 2000);
+    this.grpc = peers.open({ contract: INFERENCE_CONTRACT, service: 'inference', staticAddress: config.INFERENCE_ADDRESS, deadlineMs: 2000, modelOf: routeByModelField(['embed']) });
   }
 
   async embed(texts: string[]): Promise<Embeddings | undefined> {

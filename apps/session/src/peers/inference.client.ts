@@ -1,12 +1,14 @@
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
-import { GrpcCallOptions, GrpcClient } from '@troupe/grpc';
+import { PeerChannels, routeByModelField } from '@troupe/discovery';
+import { GrpcCallOptions, GrpcCaller } from '@troupe/grpc';
 
 /** Typed calls to the inference service. */
 export class InferenceClient {
-  constructor(readonly grpc: GrpcClient) {}
+  constructor(readonly grpc: GrpcCaller) {}
 
-  static connect(address: string, deadlineMs: number): InferenceClient {
-    return new InferenceClient(new GrpcClient(INFERENCE_CONTRACT, address, deadlineMs));
+  /** The inference service at `address`, or its instances in the registry (DISCOVERY=redis). */
+  static open(peers: PeerChannels, address: string, deadlineMs: number): InferenceClient {
+    return new InferenceClient(peers.open({ contract: INFERENCE_CONTRACT, service: 'inference', staticAddress: address, deadlineMs, modelOf: routeByModelField(['generate', 'embed']) }));
   }
 
   /** Server-streamed generation; aborting the signal cancels decoding in the worker. */
@@ -18,7 +20,7 @@ export class InferenceClient {
     return this.grpc.unary('listModels', {}, options);
   }
 
-  /** Load, reload or unload a model folder on the inference instance this client reaches. */
+  /** Load, reload or unload a model folder on the inference instance this client reaches (with discovery: the one instance the pool picks). */
   changeModel(action: 'loadModel' | 'reloadModel' | 'unloadModel', name: string, options?: GrpcCallOptions): Promise<{ model?: inference.ModelInfo }> {
     // Loading builds ONNX sessions in worker threads: allow more than the default deadline.
     return this.grpc.unary(action, { name }, { deadlineMs: 120_000, ...options });

@@ -1,4 +1,5 @@
 import { Global, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { PeerChannels, peerReadiness } from '@troupe/discovery';
 import { HealthService } from '@troupe/health';
 import { SessionConfig } from '../session.config';
 import { InferenceClient } from './inference.client';
@@ -14,11 +15,11 @@ class PeersLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly toolPlugin: ToolPluginClient,
   ) {}
 
-  /** Readiness needs every peer's channel to connect. */
+  /** Readiness needs every peer: its channel connects, or (discovery) an instance of it is known. */
   onModuleInit(): void {
-    this.health.register('role-context', () => this.roleContext.grpc.waitForReady(1500));
-    this.health.register('inference', () => this.inference.grpc.waitForReady(1500));
-    this.health.register('tool-plugin', () => this.toolPlugin.grpc.waitForReady(1500));
+    this.health.register('role-context', () => peerReadiness(this.roleContext.grpc, 1500));
+    this.health.register('inference', () => peerReadiness(this.inference.grpc, 1500));
+    this.health.register('tool-plugin', () => peerReadiness(this.toolPlugin.grpc, 1500));
   }
 
   onApplicationShutdown(): void {
@@ -26,24 +27,24 @@ class PeersLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** gRPC clients of the other services, one channel each, shared by the whole app. */
+/** gRPC clients of the other services (one channel each, or a balanced pool each with discovery), shared by the whole app. */
 @Global()
 @Module({
   providers: [
     {
       provide: RoleContextClient,
-      inject: [SessionConfig],
-      useFactory: (c: SessionConfig) => RoleContextClient.connect(c.ROLE_CONTEXT_ADDRESS, c.GRPC_DEADLINE_MS),
+      inject: [SessionConfig, PeerChannels],
+      useFactory: (c: SessionConfig, peers: PeerChannels) => RoleContextClient.open(peers, c.ROLE_CONTEXT_ADDRESS, c.GRPC_DEADLINE_MS),
     },
     {
       provide: InferenceClient,
-      inject: [SessionConfig],
-      useFactory: (c: SessionConfig) => InferenceClient.connect(c.INFERENCE_ADDRESS, c.GENERATION_DEADLINE_MS),
+      inject: [SessionConfig, PeerChannels],
+      useFactory: (c: SessionConfig, peers: PeerChannels) => InferenceClient.open(peers, c.INFERENCE_ADDRESS, c.GENERATION_DEADLINE_MS),
     },
     {
       provide: ToolPluginClient,
-      inject: [SessionConfig],
-      useFactory: (c: SessionConfig) => ToolPluginClient.connect(c.TOOL_PLUGIN_ADDRESS, c.GRPC_DEADLINE_MS),
+      inject: [SessionConfig, PeerChannels],
+      useFactory: (c: SessionConfig, peers: PeerChannels) => ToolPluginClient.open(peers, c.TOOL_PLUGIN_ADDRESS, c.GRPC_DEADLINE_MS),
     },
     PeersLifecycle,
   ],

@@ -1,12 +1,14 @@
 import { ROLE_CONTEXT_CONTRACT, roleContext } from '@troupe/contracts';
-import { GrpcCallOptions, GrpcClient } from '@troupe/grpc';
+import { PeerChannels } from '@troupe/discovery';
+import { GrpcCallOptions, GrpcCaller } from '@troupe/grpc';
 
 /** Typed calls to the role-context service. */
 export class RoleContextClient {
-  constructor(readonly grpc: GrpcClient) {}
+  constructor(readonly grpc: GrpcCaller) {}
 
-  static connect(address: string, deadlineMs: number): RoleContextClient {
-    return new RoleContextClient(new GrpcClient(ROLE_CONTEXT_CONTRACT, address, deadlineMs));
+  /** The role-context service at `address`, or its instances in the registry (DISCOVERY=redis). */
+  static open(peers: PeerChannels, address: string, deadlineMs: number): RoleContextClient {
+    return new RoleContextClient(peers.open({ contract: ROLE_CONTEXT_CONTRACT, service: 'role-context', staticAddress: address, deadlineMs }));
   }
 
   getRole(id: string, options?: GrpcCallOptions): Promise<roleContext.GetRoleResponse> {

@@ -1,12 +1,14 @@
 import { TOOL_PLUGIN_CONTRACT, toolPlugin } from '@troupe/contracts';
-import { GrpcCallOptions, GrpcClient } from '@troupe/grpc';
+import { PeerChannels } from '@troupe/discovery';
+import { GrpcCallOptions, GrpcCaller } from '@troupe/grpc';
 
 /** Typed calls to the tool-plugin service. */
 export class ToolPluginClient {
-  constructor(readonly grpc: GrpcClient) {}
+  constructor(readonly grpc: GrpcCaller) {}
 
-  static connect(address: string, deadlineMs: number): ToolPluginClient {
-    return new ToolPluginClient(new GrpcClient(TOOL_PLUGIN_CONTRACT, address, deadlineMs));
+  /** The tool-plugin service at `address`, or its instances in the registry (DISCOVERY=redis). */
+  static open(peers: PeerChannels, address: string, deadlineMs: number): ToolPluginClient {
+    return new ToolPluginClient(peers.open({ contract: TOOL_PLUGIN_CONTRACT, service: 'tool-plugin', staticAddress: address, deadlineMs }));
   }
 
   listTools(roleId: string, options?: GrpcCallOptions): Promise<toolPlugin.ListToolsResponse> {

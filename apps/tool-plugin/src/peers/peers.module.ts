@@ -1,4 +1,5 @@
 import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { PeerChannels } from '@troupe/discovery';
 import { ToolPluginConfig } from '../tool-plugin.config';
 import { MemoryBlockStore, RoleDirectory } from './peer-ports';
 import { RoleContextAdapter } from './role-context.adapter';
@@ -18,8 +19,8 @@ class PeersLifecycle implements OnApplicationShutdown {
   providers: [
     {
       provide: RoleContextAdapter,
-      inject: [ToolPluginConfig],
-      useFactory: (config: ToolPluginConfig) => RoleContextAdapter.connect(config.ROLE_CONTEXT_ADDRESS, config.GRPC_DEADLINE_MS),
+      inject: [ToolPluginConfig, PeerChannels],
+      useFactory: (config: ToolPluginConfig, peers: PeerChannels) => RoleContextAdapter.open(peers, config.ROLE_CONTEXT_ADDRESS, config.GRPC_DEADLINE_MS),
     },
     { provide: RoleDirectory, useExisting: RoleContextAdapter },
     { provide: MemoryBlockStore, useExisting: RoleContextAdapter },

@@ -1,13 +1,15 @@
 import { ROLE_CONTEXT_CONTRACT, roleContext } from '@troupe/contracts';
-import { GrpcCallError, GrpcClient, GrpcStatus } from '@troupe/grpc';
+import { PeerChannels } from '@troupe/discovery';
+import { GrpcCallError, GrpcCaller, GrpcStatus } from '@troupe/grpc';
 import { MemoryBlockStore, PeerError, RoleDirectory } from './peer-ports';
 
 /** The one adapter over role-context's gRPC API: roles' grants and memory blocks. */
 export class RoleContextAdapter implements RoleDirectory, MemoryBlockStore {
-  constructor(private readonly grpc: GrpcClient) {}
+  constructor(private readonly grpc: GrpcCaller) {}
 
-  static connect(address: string, deadlineMs: number): RoleContextAdapter {
-    return new RoleContextAdapter(new GrpcClient(ROLE_CONTEXT_CONTRACT, address, deadlineMs));
+  /** role-context at `address`, or its instances in the registry (DISCOVERY=redis). */
+  static open(peers: PeerChannels, address: string, deadlineMs: number): RoleContextAdapter {
+    return new RoleContextAdapter(peers.open({ contract: ROLE_CONTEXT_CONTRACT, service: 'role-context', staticAddress: address, deadlineMs }));
   }
 
   async grantsOf(roleId: string): Promise<string[] | null> {
