@@ -91,6 +91,29 @@ describe('service registry and balancing', () => {
     }
   });
 
+  it("lists and changes models on every instance from the admin API, saying what each did", async () => {
+    const admin = async (method: string, path: string) => {
+      const res = await fetch(`${stack.sessionUrl}${path}`, { method });
+      return { status: res.status, body: await res.json() };
+    };
+    const listed = await until(async () => {
+      const res = await admin('GET', '/admin/models');
+      return res.body.instances?.length === 2 ? res : undefined;
+    }, 'the admin listing to cover both instances');
+    expect(listed.body.models.map((m: { name: string }) => m.name).sort()).toEqual(['only-bravo', 'shared']);
+    const byAddress = Object.fromEntries(listed.body.instances.map((i: { address: string; result: { name: string }[] }) => [i.address, i.result.map((m) => m.name).sort()]));
+    expect(byAddress).toEqual({ [stack.grpcAddress('inference')]: ['shared'], [bravo.grpcAddress]: ['only-bravo', 'shared'] });
+
+    // A folder only one instance has: reloaded there, NOT_FOUND on the other, and the call succeeds.
+    const reloaded = await admin('POST', '/admin/models/only-bravo/reload');
+    expect(reloaded.status).toBe(200);
+    expect(reloaded.body.model).toMatchObject({ name: 'only-bravo', status: 'ready' });
+    const outcome = Object.fromEntries(reloaded.body.instances.map((i: { address: string; result?: { status: string }; error?: { code: string } }) => [i.address, i.result?.status ?? i.error?.code]));
+    expect(outcome).toEqual({ [stack.grpcAddress('inference')]: 'NOT_FOUND', [bravo.grpcAddress]: 'ready' });
+    // A folder no instance has fails as it would with one instance.
+    expect((await admin('POST', '/admin/models/nobody-has-this/reload')).status).toBe(404);
+  });
+
   it('shifts traffic away from the slowed instance under load-aware balancing (round-robin splits it evenly)', async () => {
     const served = async (balancing: 'round-robin' | 'load-aware') => {
       const pool = openInferencePool(stack.prefix, balancing);

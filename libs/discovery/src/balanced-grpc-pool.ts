@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type Redis from 'ioredis';
 import type { GrpcServiceContract } from '@troupe/contracts';
-import { GrpcCallError, GrpcCallOptions, GrpcCaller, GrpcClient } from '@troupe/grpc';
+import { GrpcCallError, GrpcCallOptions, GrpcCaller, GrpcClient, InstanceOutcome, outcomeOf } from '@troupe/grpc';
 import type { RedisSubscriber } from '@troupe/redis';
 import type { DiscoverySettings } from './discovery-settings';
 import type { DiscoveredInstance } from './instance-record';
@@ -148,6 +148,19 @@ export class BalancedGrpcPool implements GrpcCaller {
     }
   }
 
+  /** Every live instance gets the call (no picking, no retry); an empty registry is UNAVAILABLE. */
+  async unaryEach<Req, Res>(method: string, request: Req, options: GrpcCallOptions = {}): Promise<InstanceOutcome<Res>[]> {
+    const instances = this.watcher.instances(this.now());
+    if (instances.length === 0) throw new GrpcCallError(method, status.UNAVAILABLE, this.noInstance(instances, undefined, new Set()));
+    return Promise.all(
+      instances.map((instance) => {
+        const target = this.targetFor(instance);
+        this.picker.started(target.id);
+        return outcomeOf(target.id, target.address, () => target.client.unary<Req, Res>(method, request, options)).finally(() => this.finished(target));
+      }),
+    );
+  }
+
   /** Resolves once at least one instance is known (readiness); the channel connects on the first call. */
   async waitForReady(timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs;
@@ -170,11 +183,16 @@ export class BalancedGrpcPool implements GrpcCaller {
     const picked = this.picker.pick(instances, { model, exclude: tried, kind: kindOf(method, model) }, this.now());
     if (!picked) throw new GrpcCallError(method, status.UNAVAILABLE, this.noInstance(instances, model, tried));
     tried.add(picked.id);
-    let target = this.targets.get(picked.id);
+    return this.targetFor(picked);
+  }
+
+  /** The channel to an instance, opened on first use. */
+  private targetFor(instance: DiscoveredInstance): Target {
+    let target = this.targets.get(instance.id);
     if (!target) {
-      const client = new GrpcClient(this.options.contract, picked.address, this.options.defaultDeadlineMs, this.options.maxMessageBytes);
-      target = { id: picked.id, address: picked.address, client };
-      this.targets.set(picked.id, target);
+      const client = new GrpcClient(this.options.contract, instance.address, this.options.defaultDeadlineMs, this.options.maxMessageBytes);
+      target = { id: instance.id, address: instance.address, client };
+      this.targets.set(instance.id, target);
     }
     return target;
   }

@@ -36,8 +36,31 @@ export interface GrpcCaller {
   readonly address: string;
   unary<Req, Res>(method: string, request: Req, options?: GrpcCallOptions): Promise<Res>;
   serverStream<Req, Res>(method: string, request: Req, options?: GrpcCallOptions): AsyncGenerator<Res>;
+  /**
+   * The call sent to every instance behind this caller (e.g. an operator's model reload), with
+   * each one's answer or error; never retried. One outcome when there is one address.
+   */
+  unaryEach<Req, Res>(method: string, request: Req, options?: GrpcCallOptions): Promise<InstanceOutcome<Res>[]>;
   waitForReady(timeoutMs: number): Promise<void>;
   close(): void;
+}
+
+/** What one instance answered to a call sent to every instance. */
+export interface InstanceOutcome<Res> {
+  instance: string;
+  address: string;
+  response?: Res;
+  error?: GrpcCallError;
+}
+
+/** Runs `call` and keeps its answer or its GrpcCallError as an outcome (anything else is thrown). */
+export async function outcomeOf<Res>(instance: string, address: string, call: () => Promise<Res>): Promise<InstanceOutcome<Res>> {
+  try {
+    return { instance, address, response: await call() };
+  } catch (e) {
+    if (e instanceof GrpcCallError) return { instance, address, error: e };
+    throw e;
+  }
 }
 
 /**
@@ -125,6 +148,10 @@ export class GrpcClient implements GrpcCaller {
         error ? reject(new Error(`${this.contract.serviceName} at ${this.address}: ${error.message}`)) : resolve(),
       ),
     );
+  }
+
+  async unaryEach<Req, Res>(method: string, request: Req, options?: GrpcCallOptions): Promise<InstanceOutcome<Res>[]> {
+    return [await outcomeOf(this.address, this.address, () => this.unary<Req, Res>(method, request, options))];
   }
 
   close(): void {

@@ -81,10 +81,10 @@ export class ModelsController {
   @Get()
   @RequireRole('viewer')
   list() {
-    return this.inference.listModels();
+    return this.inference.listModelsEverywhere();
   }
 
-  /** POST /admin/models/:name/load | reload | unload — takes effect without a restart. */
+  /** POST /admin/models/:name/load | reload | unload — on every inference instance, without a restart. */
   @Post(':name/:action')
   @HttpCode(200)
   @RequireRole('operator')
