@@ -54,7 +54,8 @@ interface Attempt {
  * and for each call an instance chosen by the picker (load-aware or round-robin, only among
  * instances that serve the request's model). An instance that fails a call with UNAVAILABLE
  * cools down. A call that fails with UNAVAILABLE before any answer arrived — a unary call, or
- * a stream before its first message — is retried once on another instance. A stream that
+ * a stream before its first message — is retried once on another instance when that is safe
+ * (a read, or a write no server saw; see mayRetry). A stream that
  * already delivered a message is never retried (the caller has tokens it would see twice):
  * it ends with a GrpcCallError saying the instance went away mid-stream.
  */
@@ -212,10 +213,14 @@ export class BalancedGrpcPool implements GrpcCaller {
     this.picker.observe(attempt.target.id, kindOf(call.method, call.model), this.now() - attempt.started, this.now());
   }
 
-  /** UNAVAILABLE cools the instance down; the call moves on once, if time and the caller allow. */
+  /**
+   * UNAVAILABLE cools the instance down; the call moves on once, if time and the caller allow,
+   * and if running it twice cannot do harm: a read, or a write that never reached a server.
+   */
   private mayRetry(e: unknown, call: PlannedCall, attempt: Attempt): boolean {
     if (!(e instanceof GrpcCallError) || e.code !== status.UNAVAILABLE) return false;
     this.picker.coolDown(attempt.target.id, this.now());
+    if (!isReadOnly(call.method) && !neverConnected(e)) return false;
     return call.tried.size < 2 && !call.options.signal?.aborted && call.deadlineAt > this.now();
   }
 
@@ -247,6 +252,16 @@ export class BalancedGrpcPool implements GrpcCaller {
     this.targets.delete(target.id);
   }
 }
+
+/**
+ * Methods that change nothing (Troupe's read methods are named so): safe to run again when an
+ * instance failed without answering. Writes (append, put, delete, remember, invoke, load...) may
+ * have been applied before the instance went away, so they are not repeated.
+ */
+export const isReadOnly = (method: string) => /^(get|list|count|recall|assemble|embed|generate)[A-Z]?/.test(method);
+
+/** gRPC's own words for a call that found no connection to send on: no server saw it. */
+const neverConnected = (e: GrpcCallError) => /No connection established/.test(e.details);
 
 /** Calls of one method for one model take comparable time; latencies are compared per kind. */
 const kindOf = (method: string, model: string | undefined) => (model ? `${method}:${model}` : method);
