@@ -112,6 +112,13 @@ describe('service registry and balancing', () => {
     expect(outcome).toEqual({ [stack.grpcAddress('inference')]: 'NOT_FOUND', [bravo.grpcAddress]: 'ready' });
     // A folder no instance has fails as it would with one instance.
     expect((await admin('POST', '/admin/models/nobody-has-this/reload')).status).toBe(404);
+
+    // The session's /metrics shows where its calls went, per instance and outcome.
+    const metrics = (await (await fetch(`${stack.sessionUrl}/metrics`)).text()).split('\n');
+    const sample = (name: string, ...labels: string[]) => metrics.find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    expect(sample('troupe_peer_instances', 'peer="inference"')).toMatch(/ 2$/);
+    expect(sample('troupe_peer_calls_total', 'peer="inference"', `instance="${stack.grpcAddress('inference')}"`, 'outcome="NOT_FOUND"')).toBeDefined();
+    expect(sample('troupe_peer_calls_total', 'peer="inference"', `instance="${bravo.grpcAddress}"`, 'outcome="OK"')).toBeDefined();
   });
 
   it('shifts traffic away from the slowed instance under load-aware balancing (round-robin splits it evenly)', async () => {
@@ -156,6 +163,13 @@ describe('service registry and balancing', () => {
       await until(async () => ((await records('inference')).every((r) => r.load.inFlight >= 1) ? true : undefined), 'both to report a call in flight', 3000);
       const bravoId = (await records('inference')).find((r) => r.address === bravo.grpcAddress)!.id;
       await bravo.kill();
+      // Checked at once, within the record's TTL (3 s from the last heartbeat, at most 1 s ago):
+      // the dead instance's record is still there (a crash deletes nothing)...
+      expect(await redis.exists(registryKeys.record('inference', bravoId))).toBe(1);
+      // ...and new calls all succeed on the other one, those that picked the dead one retried before any token.
+      const fresh = await Promise.all(Array.from({ length: 6 }, () => generateThrough(pool, 'shared', 4)));
+      expect(fresh.map((r) => r.error?.message ?? servedBy(r.text))).toEqual(Array(6).fill('alpha'));
+
       const [first, second] = await Promise.all(streams);
       const cut = [first, second].find((r) => servedBy(r.text) === 'bravo')!;
       const whole = [first, second].find((r) => servedBy(r.text) === 'alpha')!;
@@ -165,11 +179,6 @@ describe('service registry and balancing', () => {
       expect((cut.error as GrpcCallError).code).toBe(GrpcStatus.UNAVAILABLE);
       expect(cut.error!.message).toMatch(/went away mid-stream after \d+ messages \(not retried\)/);
 
-      // The dead instance's record is still there (a crash deletes nothing)...
-      expect(await redis.exists(registryKeys.record('inference', bravoId))).toBe(1);
-      // ...and new calls all succeed on the other one, those that picked the dead one retried before any token.
-      const fresh = await Promise.all(Array.from({ length: 6 }, () => generateThrough(pool, 'shared', 4)));
-      expect(fresh.map((r) => r.error?.message ?? servedBy(r.text))).toEqual(Array(6).fill('alpha'));
       // The record lapses after DISCOVERY_TTL_MS (3 s) without heartbeats.
       await until(async () => ((await redis.exists(registryKeys.record('inference', bravoId))) === 0 ? true : undefined), 'the record to expire', 5000);
       await until(async () => (pool.instances().length === 1 ? true : undefined), 'the pool to drop the dead instance', 3000);

@@ -7,6 +7,7 @@ import type { DiscoverySettings } from './discovery-settings';
 import type { DiscoveredInstance } from './instance-record';
 import { InstancePicker } from './instance-picker';
 import { InstanceWatcher } from './instance-watcher';
+import type { PoolObserver } from './pool-metrics';
 
 export interface BalancedPoolOptions {
   contract: GrpcServiceContract;
@@ -14,6 +15,8 @@ export interface BalancedPoolOptions {
   maxMessageBytes?: number;
   /** The model a call must reach an instance of (inference Generate/Embed), or undefined for any instance. */
   modelOf?: (method: string, request: unknown) => string | undefined;
+  /** Told of every attempt's outcome, retry and cool-down (metrics). */
+  observer?: PoolObserver;
 }
 
 /** One discovered instance as /health shows it. */
@@ -113,8 +116,10 @@ export class BalancedGrpcPool implements GrpcCaller {
       try {
         const response = await attempt.target.client.unary<Req, Res>(method, request, attempt.options);
         this.answered(call, attempt);
+        this.observe(attempt.target, 'OK');
         return response;
       } catch (e) {
+        this.observe(attempt.target, outcomeName(e));
         if (!this.mayRetry(e, call, attempt)) throw e;
       } finally {
         this.finished(attempt.target);
@@ -127,6 +132,7 @@ export class BalancedGrpcPool implements GrpcCaller {
     for (;;) {
       const attempt = this.attempt(call);
       let received = 0;
+      let outcome = 'CANCELLED'; // unless it ends or fails: the caller stopped reading
       try {
         for await (const message of attempt.target.client.serverStream<Req, Res>(method, request, attempt.options)) {
           received++;
@@ -134,8 +140,10 @@ export class BalancedGrpcPool implements GrpcCaller {
         }
         // The whole stream counts: a slowed instance stretches every token, not only the first.
         this.answered(call, attempt);
+        outcome = 'OK';
         return;
       } catch (e) {
+        outcome = outcomeName(e);
         if (received === 0 && this.mayRetry(e, call, attempt)) continue;
         if (received > 0 && e instanceof GrpcCallError && e.code === status.UNAVAILABLE) {
           // Never retried after the first message: the caller already has part of the answer.
@@ -144,6 +152,7 @@ export class BalancedGrpcPool implements GrpcCaller {
         }
         throw e;
       } finally {
+        this.observe(attempt.target, outcome);
         this.finished(attempt.target);
       }
     }
@@ -157,7 +166,18 @@ export class BalancedGrpcPool implements GrpcCaller {
       instances.map((instance) => {
         const target = this.targetFor(instance);
         this.picker.started(target.id);
-        return outcomeOf(target.id, target.address, () => target.client.unary<Req, Res>(method, request, options)).finally(() => this.finished(target));
+        return outcomeOf(target.id, target.address, () => target.client.unary<Req, Res>(method, request, options)).then(
+          (outcome) => {
+            this.observe(target, outcome.error ? outcomeName(outcome.error) : 'OK');
+            this.finished(target);
+            return outcome;
+          },
+          (e: unknown) => {
+            this.observe(target, outcomeName(e));
+            this.finished(target);
+            throw e;
+          },
+        );
       }),
     );
   }
@@ -220,8 +240,15 @@ export class BalancedGrpcPool implements GrpcCaller {
   private mayRetry(e: unknown, call: PlannedCall, attempt: Attempt): boolean {
     if (!(e instanceof GrpcCallError) || e.code !== status.UNAVAILABLE) return false;
     this.picker.coolDown(attempt.target.id, this.now());
+    this.options.observer?.cooledDown(this.watcher.service, attempt.target.address);
     if (!isReadOnly(call.method) && !neverConnected(e)) return false;
-    return call.tried.size < 2 && !call.options.signal?.aborted && call.deadlineAt > this.now();
+    const retrying = call.tried.size < 2 && !call.options.signal?.aborted && call.deadlineAt > this.now();
+    if (retrying) this.options.observer?.retried(this.watcher.service);
+    return retrying;
+  }
+
+  private observe(target: Target, outcome: string): void {
+    this.options.observer?.called(this.watcher.service, target.address, outcome);
   }
 
   private finished(target: Target): void {
@@ -259,6 +286,9 @@ export class BalancedGrpcPool implements GrpcCaller {
  * have been applied before the instance went away, so they are not repeated.
  */
 export const isReadOnly = (method: string) => /^(get|list|count|recall|assemble|embed|generate)[A-Z]?/.test(method);
+
+/** OK or the gRPC status name of how an attempt ended. */
+const outcomeName = (e: unknown) => (e instanceof GrpcCallError ? (status[e.code] ?? String(e.code)) : 'UNKNOWN');
 
 /** gRPC's own words for a call that found no connection to send on: no server saw it. */
 const neverConnected = (e: GrpcCallError) => /No connection established/.test(e.details);

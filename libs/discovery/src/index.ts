@@ -5,5 +5,6 @@ export * from './instance-watcher';
 export * from './load-monitor';
 export * from './service-announcer';
 export * from './balanced-grpc-pool';
+export * from './pool-metrics';
 export * from './peer-channels';
 export * from './discovery.module';

@@ -3,9 +3,11 @@ import type Redis from 'ioredis';
 import type { GrpcServiceContract } from '@troupe/contracts';
 import { GrpcCaller, GrpcClient } from '@troupe/grpc';
 import { HealthDetail } from '@troupe/health';
+import { MetricsService } from '@troupe/metrics';
 import { REDIS, RedisSubscriber } from '@troupe/redis';
 import { BalancedGrpcPool } from './balanced-grpc-pool';
 import type { DiscoverySettings } from './discovery-settings';
+import { PoolMetrics } from './pool-metrics';
 
 /** Injection token of the service's resolved discovery settings. */
 export const DISCOVERY_SETTINGS = Symbol('DISCOVERY_SETTINGS');
@@ -29,20 +31,28 @@ export interface PeerSpec {
  */
 @Injectable()
 export class PeerChannels {
+  private metrics?: PoolMetrics;
+
   constructor(
     @Inject(DISCOVERY_SETTINGS) private readonly settings: DiscoverySettings,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly subscriber: RedisSubscriber,
+    private readonly metricsService: MetricsService,
   ) {}
 
   open(peer: PeerSpec): GrpcCaller {
     if (this.settings.mode === 'static') return new GrpcClient(peer.contract, peer.staticAddress, peer.deadlineMs, peer.maxMessageBytes);
-    return BalancedGrpcPool.open(this.redis, this.subscriber, this.settings, peer.service, {
+    // Registered with the first pool: a static deployment shows no peer metrics.
+    this.metrics ??= new PoolMetrics(this.metricsService);
+    const pool = BalancedGrpcPool.open(this.redis, this.subscriber, this.settings, peer.service, {
       contract: peer.contract,
       defaultDeadlineMs: peer.deadlineMs,
       maxMessageBytes: peer.maxMessageBytes,
       modelOf: peer.modelOf,
+      observer: this.metrics,
     });
+    this.metrics.watch(peer.service, () => pool.instances().length);
+    return pool;
   }
 }
 
