@@ -32,7 +32,7 @@ export class InstanceWatcher {
     await this.subscriber.subscribe(this.channel(), this.onNotice).catch(() => undefined);
   }
 
-  /** Instances whose record has not lapsed by now. */
+  /** Instances whose record has not lapsed by now, ordered by id. */
   instances(now = Date.now()): DiscoveredInstance[] {
     return this.current.filter((i) => i.expiresAt > now);
   }
@@ -83,6 +83,9 @@ export class InstanceWatcher {
     });
     if (gone.length > 0) await this.redis.zrem(index, ...gone);
     if (this.closed) return;
+    // The index is ordered by expiry, which every heartbeat moves: a stable order (by id) keeps
+    // round-robin turns alternating instead of following whichever instance beat last.
+    found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const before = this.current.map((i) => i.id).join(',');
     this.current = found;
     if (found.map((i) => i.id).join(',') !== before) for (const listener of this.changed) listener(found);
