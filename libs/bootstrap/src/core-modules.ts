@@ -1,7 +1,7 @@
 import { DynamicModule, Provider, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { BaseServiceConfig, ConfigModule } from '@troupe/config';
-import { GrpcLogContextInterceptor, GrpcTracingInterceptor } from '@troupe/grpc';
+import { GrpcServerCallInterceptor } from '@troupe/grpc';
 import { HealthModule } from '@troupe/health';
 import { Logger, LoggingModule } from '@troupe/logging';
 import { MetricsModule } from '@troupe/metrics';
@@ -18,8 +18,5 @@ export function coreModules(service: string, config: BaseServiceConfig, logger: 
   ];
 }
 
-/** Interceptors every gRPC server uses, outermost first: the span, then the log context inside it. */
-export const grpcServerProviders: Provider[] = [
-  { provide: APP_INTERCEPTOR, useClass: GrpcTracingInterceptor },
-  { provide: APP_INTERCEPTOR, useClass: GrpcLogContextInterceptor },
-];
+/** What every gRPC server runs its handlers in: span, log context and access log (one interceptor). */
+export const grpcServerProviders: Provider[] = [{ provide: APP_INTERCEPTOR, useClass: GrpcServerCallInterceptor }];

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { GrpcServiceContract } from '@troupe/contracts';
-import { Span, SpanKind, SpanStatusCode, TraceCarrier, injectTraceContext, startSpan } from '@troupe/tracing';
+import { Span, SpanKind, SpanStatusCode, TraceCarrier, injectTraceContext, isTracing, startSpan } from '@troupe/tracing';
 
 /** A client call's span: its context as the carrier sent in metadata, ended once with the call's status. */
 export interface RpcSpan {
@@ -17,7 +17,11 @@ export function rpcAttributes(contract: GrpcServiceContract, method: string) {
   return { 'rpc.system': 'grpc', 'rpc.service': `${contract.packageName}.${contract.serviceName}`, 'rpc.method': method };
 }
 
+/** What a call carries while tracing is off: no span, no carrier. */
+const UNTRACED: RpcSpan = { carrier: undefined, end: () => undefined };
+
 export function startRpcClientSpan(contract: GrpcServiceContract, method: string): RpcSpan {
+  if (!isTracing()) return UNTRACED;
   const { span, context } = startSpan(rpcSpanName(contract, method), { kind: SpanKind.CLIENT, attributes: rpcAttributes(contract, method) });
   let ended = false;
   return {

@@ -6,6 +6,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  */
 export class MetricsService {
   readonly registry = new Registry();
+  /** Label children of the request metrics, by transport|method|outcome: labels are hashed once, not per request. */
+  private readonly requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
   readonly requests: Counter<'transport' | 'method' | 'outcome'>;
   readonly requestDuration: Histogram<'transport' | 'method' | 'outcome'>;
 
@@ -35,8 +37,15 @@ export class MetricsService {
 
   /** Records one finished request. */
   observeRequest(transport: string, method: string, outcome: string, seconds: number): void {
-    this.requests.inc({ transport, method, outcome });
-    this.requestDuration.observe({ transport, method, outcome }, seconds);
+    const key = `${transport}|${method}|${outcome}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { transport, method, outcome };
+      series = { count: this.requests.labels(labels), duration: this.requestDuration.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   render(): Promise<string> {

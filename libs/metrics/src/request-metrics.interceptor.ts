@@ -13,9 +13,8 @@ export class RequestMetricsInterceptor implements NestInterceptor {
       transport === 'http'
         ? `${context.switchToHttp().getRequest().method} ${context.switchToHttp().getRequest().route?.path ?? 'unmatched'}`
         : `${context.getClass().name}.${context.getHandler().name}`;
-    const started = process.hrtime.bigint();
-    const done = (outcome: string) =>
-      this.metrics.observeRequest(transport, method, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+    const started = performance.now();
+    const done = (outcome: string) => this.metrics.observeRequest(transport, method, outcome, (performance.now() - started) / 1000);
     let finished = false;
     return next.handle().pipe(
       tap({

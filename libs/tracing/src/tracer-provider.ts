@@ -27,6 +27,13 @@ export interface StartTracingOptions {
  * honouring the caller's sampled flag); headers, timeout and compression of the exporter follow
  * OTEL_EXPORTER_OTLP_(TRACES_)HEADERS/TIMEOUT/COMPRESSION — the SDK reads those itself.
  */
+/** Whether this process exports spans: while it does not, per-call instrumentation steps aside. */
+let tracingOn = false;
+
+export function isTracing(): boolean {
+  return tracingOn;
+}
+
 export function startTracing(settings: TracingSettings, options: StartTracingOptions = {}): Tracing {
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName }),
@@ -35,12 +42,14 @@ export function startTracing(settings: TracingSettings, options: StartTracingOpt
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
+  tracingOn = true;
   return {
     settings,
     shutdown: async () => {
       try {
         await provider.shutdown();
       } finally {
+        tracingOn = false;
         trace.disable();
         propagation.disable();
         context.disable();
