@@ -163,21 +163,18 @@ export class BalancedGrpcPool implements GrpcCaller {
     const instances = this.watcher.instances(this.now());
     if (instances.length === 0) throw new GrpcCallError(method, status.UNAVAILABLE, this.noInstance(instances, undefined, new Set()));
     return Promise.all(
-      instances.map((instance) => {
+      instances.map(async (instance) => {
         const target = this.targetFor(instance);
         this.picker.started(target.id);
-        return outcomeOf(target.id, target.address, () => target.client.unary<Req, Res>(method, request, options)).then(
-          (outcome) => {
-            this.observe(target, outcome.error ? outcomeName(outcome.error) : 'OK');
-            this.finished(target);
-            return outcome;
-          },
-          (e: unknown) => {
-            this.observe(target, outcomeName(e));
-            this.finished(target);
-            throw e;
-          },
-        );
+        let outcome = 'UNKNOWN';
+        try {
+          const answer = await outcomeOf(target.id, target.address, () => target.client.unary<Req, Res>(method, request, options));
+          outcome = answer.error?.statusName ?? 'OK';
+          return answer;
+        } finally {
+          this.observe(target, outcome);
+          this.finished(target);
+        }
       }),
     );
   }
@@ -288,7 +285,7 @@ export class BalancedGrpcPool implements GrpcCaller {
 export const isReadOnly = (method: string) => /^(get|list|count|recall|assemble|embed|generate)[A-Z]?/.test(method);
 
 /** OK or the gRPC status name of how an attempt ended. */
-const outcomeName = (e: unknown) => (e instanceof GrpcCallError ? (status[e.code] ?? String(e.code)) : 'UNKNOWN');
+const outcomeName = (e: unknown) => (e instanceof GrpcCallError ? e.statusName : 'UNKNOWN');
 
 /** gRPC's own words for a call that found no connection to send on: no server saw it. */
 const neverConnected = (e: GrpcCallError) => /No connection established/.test(e.details);

@@ -12,6 +12,8 @@ export interface GrpcCallOptions {
   signal?: AbortSignal;
 }
 
+const grpcStatusName = (code: grpc.status): string => grpc.status[code] ?? String(code);
+
 /** A failed call, with the gRPC status code kept so callers can map it. */
 export class GrpcCallError extends Error {
   constructor(
@@ -19,8 +21,13 @@ export class GrpcCallError extends Error {
     readonly code: grpc.status,
     readonly details: string,
   ) {
-    super(`${method} failed: ${grpc.status[code] ?? code}: ${details}`);
+    super(`${method} failed: ${grpcStatusName(code)}: ${details}`);
     this.name = 'GrpcCallError';
+  }
+
+  /** The status as gRPC names it (UNAVAILABLE, NOT_FOUND, ...). */
+  get statusName(): string {
+    return grpcStatusName(this.code);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS, Redis } from '@troupe/redis';
-import { sessionKeys } from '../history/session-keys';
+import { refreshExpiry, sessionKeys } from '../history/session-keys';
 import { RoleContextConfig } from '../role-context.config';
 
 /** Which role version a session is pinned to, per role (a hash per session). */
@@ -36,7 +36,7 @@ export class RolePinsRepository {
 
   /** Pins live as long as the session's history (HISTORY_TTL_SECONDS after the latest write). */
   private expiring(sessionId: string, write: ReturnType<Redis['multi']>): ReturnType<Redis['multi']> {
-    return this.config.HISTORY_TTL_SECONDS > 0 ? write.pexpire(this.key(sessionId), this.config.HISTORY_TTL_SECONDS * 1000) : write;
+    return refreshExpiry(write, this.config.HISTORY_TTL_SECONDS, [this.key(sessionId)]);
   }
 
   private key(sessionId: string): string {

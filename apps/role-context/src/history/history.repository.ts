@@ -5,7 +5,7 @@ import { REDIS, Redis } from '@troupe/redis';
 import { randomUUID } from 'node:crypto';
 import { RoleContextConfig } from '../role-context.config';
 import { foldIntoSummary } from './extractive-summary';
-import { allSessionKeys, sessionKeys } from './session-keys';
+import { allSessionKeys, refreshExpiry, sessionKeys } from './session-keys';
 
 export type HistoryEntry = roleContext.HistoryEntry;
 
@@ -43,9 +43,7 @@ export class HistoryRepository {
       .xadd(this.key(sessionId), '*', ...Object.entries(fields).flat())
       .xlen(this.key(sessionId));
     // Every key of the session's history lives on for the TTL after its latest turn.
-    const ttlMs = this.config.HISTORY_TTL_SECONDS * 1000;
-    if (ttlMs > 0) for (const key of allSessionKeys(sessionId)) write.pexpire(key, ttlMs);
-    const [[, id], [, length]] = (await write.exec()) as [[null, string], [null, number]];
+    const [[, id], [, length]] = (await refreshExpiry(write, this.config.HISTORY_TTL_SECONDS, allSessionKeys(sessionId)).exec()) as [[null, string], [null, number]];
     if (length >= this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH) {
       await this.compact(sessionId).catch((e) => this.logger.warn({ sessionId, err: e }, 'history compaction failed; will retry on a later append'));
     }
@@ -83,9 +81,8 @@ export class HistoryRepository {
 
   /** Remembers the oldest entry a role's latest window showed. */
   async markWindowStart(sessionId: string, roleId: string, entryId: string): Promise<void> {
-    const write = this.redis.multi().hset(this.windowStartsKey(sessionId), roleId, entryId);
-    if (this.config.HISTORY_TTL_SECONDS > 0) write.pexpire(this.windowStartsKey(sessionId), this.config.HISTORY_TTL_SECONDS * 1000);
-    await write.exec();
+    const key = this.windowStartsKey(sessionId);
+    await refreshExpiry(this.redis.multi().hset(key, roleId, entryId), this.config.HISTORY_TTL_SECONDS, [key]).exec();
   }
 
   /**
@@ -105,12 +102,9 @@ export class HistoryRepository {
     if (raw.length === 0) return 0;
     const oldest = raw.map(([id, values]) => toEntry(id, values));
     const summary = foldIntoSummary(await this.summary(sessionId), oldest, this.config.SUMMARY_MAX_CHARS);
-    const ttlMs = this.config.HISTORY_TTL_SECONDS * 1000;
-    const write = this.redis.multi();
     // The summary lives as long as the rest of the session's history.
-    if (ttlMs > 0) write.set(this.summaryKey(sessionId), summary, 'PX', ttlMs);
-    else write.set(this.summaryKey(sessionId), summary);
-    await write.xdel(this.key(sessionId), ...oldest.map((e) => e.id)).exec();
+    const write = this.redis.multi().set(this.summaryKey(sessionId), summary).xdel(this.key(sessionId), ...oldest.map((e) => e.id));
+    await refreshExpiry(write, this.config.HISTORY_TTL_SECONDS, [this.summaryKey(sessionId)]).exec();
     return oldest.length;
   }
 

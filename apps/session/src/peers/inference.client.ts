@@ -1,8 +1,6 @@
 import { INFERENCE_CONTRACT, inference } from '@troupe/contracts';
 import { PeerChannels, routeByModelField } from '@troupe/discovery';
-import { GrpcCallOptions, GrpcCaller, GrpcStatus, InstanceOutcome } from '@troupe/grpc';
-
-const GRPC_STATUS_NAMES = GrpcStatus as unknown as Record<number, string>;
+import { GrpcCallOptions, GrpcCaller, InstanceOutcome } from '@troupe/grpc';
 
 /** One inference instance's part of an operator's call: what it answered, or why it failed. */
 export interface InstanceReport<T> {
@@ -66,6 +64,6 @@ function answered<Res>(outcomes: InstanceOutcome<Res>[]): InstanceOutcome<Res>[]
 
 function report<Res, T>(o: InstanceOutcome<Res>, pick: (response: Res) => T | undefined): InstanceReport<T> {
   const base = { instance: o.instance, address: o.address };
-  if (o.error) return { ...base, error: { code: GRPC_STATUS_NAMES[o.error.code] ?? String(o.error.code), message: o.error.details } };
+  if (o.error) return { ...base, error: { code: o.error.statusName, message: o.error.details } };
   return { ...base, result: o.response === undefined ? undefined : pick(o.response) };
 }

@@ -53,7 +53,7 @@ export class RoleContextAdapter implements RoleDirectory, MemoryBlockStore {
       return await this.grpc.unary<object, Res>(method, request);
     } catch (e) {
       if (e instanceof GrpcCallError && e.code !== GrpcStatus.NOT_FOUND) {
-        throw new PeerError(`role-context ${GrpcStatus[e.code] ?? e.code}: ${e.details}`);
+        throw new PeerError(`role-context ${e.statusName}: ${e.details}`);
       }
       throw e;
     }
