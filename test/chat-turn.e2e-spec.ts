@@ -230,7 +230,7 @@ describe('a streamed chat turn through all four services', () => {
     expect(Object.keys(session.checks)).toEqual(expect.arrayContaining(['role-context', 'inference', 'tool-plugin']));
     const inference = await (await fetch(`${stack.httpUrl('inference')}/metrics`)).text();
     expect(inference).toMatch(/troupe_generated_tokens_total\{[^}]*model="troupe-chat"[^}]*\} [1-9]/);
-    expect(inference).toMatch(/troupe_requests_total\{[^}]*method="GenerationController.generate"/);
+    expect(inference).toMatch(/troupe_requests_total\{[^}]*method="InferenceService\/Generate"/);
     const sessionMetrics = await (await fetch(`${stack.httpUrl('session')}/metrics`)).text();
     expect(sessionMetrics).toMatch(/troupe_socket_events_total\{[^}]*event="message.send"[^}]*outcome="ok"/);
   });

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { coreModules } from '@troupe/bootstrap';
 import { DiscoveryModule } from '@troupe/discovery';
 import { Logger } from '@troupe/logging';
 import { GenerationModule } from './generation/generation.module';
@@ -17,7 +17,6 @@ export class AppModule {
         GenerationModule,
         InferenceJobsModule,
       ],
-      providers: [...grpcServerProviders],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { coreModules } from '@troupe/bootstrap';
 import { DiscoveryModule } from '@troupe/discovery';
 import { Logger } from '@troupe/logging';
 import { RoleContextApiModule } from './role-context-api/role-context-api.module';
@@ -15,7 +15,6 @@ export class AppModule {
         DiscoveryModule.forRoot(config, { service: 'role-context', grpcPort: config.ROLE_CONTEXT_GRPC_PORT }),
         RoleContextApiModule,
       ],
-      providers: [...grpcServerProviders],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { coreModules, grpcServerProviders } from '@troupe/bootstrap';
+import { coreModules } from '@troupe/bootstrap';
 import { DiscoveryModule } from '@troupe/discovery';
 import { Logger } from '@troupe/logging';
 import { ToolPluginConfig } from './tool-plugin.config';
@@ -20,7 +20,6 @@ export class AppModule {
         ToolsModule,
         PluginsModule,
       ],
-      providers: [...grpcServerProviders],
     };
   }
 }

@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcOptions } from '@nestjs/microservices';
 import { BaseServiceConfig, ConfigValidationError, loadConfig } from '@troupe/config';
+import { GrpcCallObservers, ObservedGrpcServer } from '@troupe/grpc';
 import { HealthService } from '@troupe/health';
 import { Logger, PinoNestLogger, createLogger } from '@troupe/logging';
 import { Tracing, resolveTracingSettings, startTracing } from '@troupe/tracing';
@@ -44,7 +45,12 @@ export async function bootstrapService<C extends BaseServiceConfig>(def: Service
   const tracing = startTracingIfAsked(def);
   const app = await NestFactory.create(def.module, { logger: new PinoNestLogger(logger), bufferLogs: false });
   def.configure?.(app);
-  if (def.grpc) app.connectMicroservice(def.grpc, { inheritAppConfig: true });
+  if (def.grpc) {
+    // The gRPC side takes none of the app's global enhancers: what every call needs (metrics,
+    // log context, span, access log, in-flight count) the server does itself, per call.
+    const strategy = new ObservedGrpcServer(def.grpc.options, app.get(GrpcCallObservers), logger);
+    app.connectMicroservice({ strategy }, { inheritAppConfig: false });
+  }
   await app.startAllMicroservices();
   await app.listen(def.httpPort, config.BIND_HOST);
   logger.info(

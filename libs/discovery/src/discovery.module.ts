@@ -1,10 +1,9 @@
 import { BeforeApplicationShutdown, DynamicModule, Injectable, Module, OnApplicationBootstrap, Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { REDIS } from '@troupe/redis';
 import { DiscoveryEnvironment, DiscoverySettings, advertisedAddress, resolveDiscoverySettings } from './discovery-settings';
-import { InFlightInterceptor } from './in-flight.interceptor';
+import { GrpcCallObservers } from '@troupe/grpc';
 import { LoadMonitor } from './load-monitor';
 import { DISCOVERY_SETTINGS, PeerChannels } from './peer-channels';
 import { ServiceAnnouncer } from './service-announcer';
@@ -34,6 +33,8 @@ class AnnouncerLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
+const IN_FLIGHT_COUNT = Symbol('IN_FLIGHT_COUNT');
+
 function announcerProviders(settings: DiscoverySettings, announced: AnnouncedService): Provider[] {
   const wildcard = ['0.0.0.0', '::', '[::]'].includes(settings.bindHost);
   return [
@@ -55,7 +56,18 @@ function announcerProviders(settings: DiscoverySettings, announced: AnnouncedSer
         ),
     },
     AnnouncerLifecycle,
-    { provide: APP_INTERCEPTOR, useClass: InFlightInterceptor },
+    // The calls in flight that the announcement reports, counted by the gRPC server.
+    {
+      provide: IN_FLIGHT_COUNT,
+      inject: [LoadMonitor, { token: GrpcCallObservers, optional: true }],
+      useFactory: (load: LoadMonitor, calls?: GrpcCallObservers) =>
+        calls?.add({
+          callStarted: () => {
+            load.callStarted();
+            return () => load.callEnded();
+          },
+        }),
+    },
   ];
 }
 

@@ -11,7 +11,7 @@ export interface InstanceDetailsSource {
 
 /**
  * This process's load as the announcer reports it: gRPC calls in flight (counted by the
- * in-flight interceptor), queue depth from the service's details source, and the event loop's
+ * gRPC server's call observers), queue depth from the service's details source, and the event loop's
  * p99 delay since the previous sample.
  */
 export class LoadMonitor {

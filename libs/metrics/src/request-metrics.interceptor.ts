@@ -1,8 +1,9 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { GrpcCallObserver } from '@troupe/grpc';
 import { Observable, tap } from 'rxjs';
 import { MetricsService } from './metrics.service';
 
-/** Counts and times every HTTP and gRPC request, so handlers carry no metrics code. */
+/** Counts and times every HTTP request and WebSocket message, so handlers carry no metrics code. */
 @Injectable()
 export class RequestMetricsInterceptor implements NestInterceptor {
   constructor(private readonly metrics: MetricsService) {}
@@ -32,4 +33,14 @@ export class RequestMetricsInterceptor implements NestInterceptor {
       }),
     );
   }
+}
+
+/** Counts and times every gRPC call a server handles (transport "rpc", method "Service/Method"). */
+export function rpcMetricsObserver(metrics: MetricsService): GrpcCallObserver {
+  return {
+    callStarted: (method) => {
+      const started = performance.now();
+      return (outcome) => metrics.observeRequest('rpc', method, outcome, (performance.now() - started) / 1000);
+    },
+  };
 }
