@@ -161,12 +161,16 @@ async function main(): Promise<void> {
     const probe = await warm.grpc.unary<unknown, roleContext.AssembleContextResponse>('assembleContext', request);
     log(`window: ${probe.historyEntries} turns, ${probe.tokenCount}/${probe.tokenBudget} tokens (${probe.tokenizer})`);
 
-    // JIT warm-up for both processes. Then warm and cold calls alternate in small blocks, so a
-    // load spike on this shared machine lands on both alike, and each block also times
-    // GetCacheStats, the floor any call pays here whatever it does. Each service's CPU time per
-    // call is summed over its own blocks from /proc (steadier than latency under contention).
-    await time(cold.grpc, request, 100);
-    await time(warm.grpc, request, 300);
+    // JIT warm-up of both processes and of this client, as many calls as are measured: the gRPC
+    // stack (grpc-js, http2) on both ends reaches its steady speed only after a few thousand
+    // calls (after 300 warm calls p50 was still ~0.6 ms, after 3,000 ~0.36 ms), and a service
+    // serves millions. Then warm and cold calls alternate in small blocks, so a load spike on
+    // this shared machine lands on both alike, and each block also times GetCacheStats, the
+    // floor any call pays here whatever it does. Each service's CPU time per call is summed
+    // over its own blocks from /proc (steadier than latency under contention).
+    await time(cold.grpc, request, SAMPLES.cold);
+    await time(warm.grpc, request, SAMPLES.warm);
+    await timeCall(warm.grpc, 'getCacheStats', {}, SAMPLES.floor);
     const [warmMs, coldMs, floorMs]: number[][] = [[], [], []];
     const cpu = { warm: 0, cold: 0 };
     const benchCpuBefore = process.cpuUsage();

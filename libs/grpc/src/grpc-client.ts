@@ -102,6 +102,8 @@ export class GrpcClient implements GrpcCaller {
       'grpc.max_send_message_length': maxMessageBytes,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.service_config': CHANNEL_SERVICE_CONFIG,
+      // Channelz (grpc-js's introspection service, which Troupe does not serve) tracks every call.
+      'grpc.enable_channelz': 0,
     }) as unknown as grpc.Client & Untyped;
   }
 

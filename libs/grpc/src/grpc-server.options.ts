@@ -15,6 +15,8 @@ export function grpcServerOptions(contract: GrpcServiceContract, url: string, ma
       gracefulShutdown: true,
       maxReceiveMessageLength: maxMessageBytes,
       maxSendMessageLength: maxMessageBytes,
+      // Channelz (grpc-js's introspection service, which Troupe does not serve) tracks every call.
+      channelOptions: { 'grpc.enable_channelz': 0 },
       // Cached answers (reusableResponse) are encoded once, not on every call.
       onLoadPackageDefinition: (definition) => reuseEncodedResponses(definition),
     },
