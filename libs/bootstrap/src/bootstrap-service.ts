@@ -1,5 +1,5 @@
 import { DynamicModule, INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { GrpcOptions } from '@nestjs/microservices';
 import { BaseServiceConfig, ConfigValidationError, loadConfig } from '@troupe/config';
 import { GrpcCallObservers, ObservedGrpcServer } from '@troupe/grpc';
@@ -49,6 +49,7 @@ export async function bootstrapService<C extends BaseServiceConfig>(def: Service
     // The gRPC side takes none of the app's global enhancers: what every call needs (metrics,
     // log context, span, access log, in-flight count) the server does itself, per call.
     const strategy = new ObservedGrpcServer(def.grpc.options, app.get(GrpcCallObservers), logger);
+    strategy.callControllersDirectly(controllerInstances(app));
     app.connectMicroservice({ strategy }, { inheritAppConfig: false });
   }
   await app.startAllMicroservices();
@@ -85,6 +86,15 @@ export async function bootstrapService<C extends BaseServiceConfig>(def: Service
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   return app;
+}
+
+/** Every controller instance of the app (the gRPC server picks those with gRPC methods). */
+function controllerInstances(app: INestApplication): object[] {
+  const instances: object[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) if (wrapper.instance) instances.push(wrapper.instance as object);
+  }
+  return instances;
 }
 
 /** Tracing runs only when the OTEL_* variables ask for it; otherwise the OpenTelemetry API stays a no-op. */

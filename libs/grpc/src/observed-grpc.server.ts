@@ -1,11 +1,17 @@
-import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
-import { GrpcOptions, ServerGrpc } from '@nestjs/microservices';
+import { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData, status } from '@grpc/grpc-js';
+import { GrpcMethodStreamingType, GrpcOptions, RpcException, ServerGrpc, Transport } from '@nestjs/microservices';
+import { PATTERN_METADATA, TRANSPORT_METADATA } from '@nestjs/microservices/constants';
 import { Logger, withLogContext } from '@troupe/logging';
 import { Span, SpanKind, extractTraceContext, isTracing, recordFailure, runInContext, startSpan } from '@troupe/tracing';
-import { Observable, isObservable, tap } from 'rxjs';
+import { Observable, catchError, isObservable, tap, throwError } from 'rxjs';
 import { GrpcCallObservers, GrpcCallOutcome } from './grpc-call-observers';
 
 type MethodHandler = (request: unknown, metadata: Metadata, call: unknown) => Promise<unknown>;
+interface GrpcPattern {
+  service: string;
+  rpc: string;
+  streaming: GrpcMethodStreamingType;
+}
 /** Nest's own backpressure-aware writer of an observable to a call (private in its typings). */
 interface NestStreamWriter {
   writeObservableToGrpc(source: Observable<unknown>, call: ServerWritableStream<unknown, unknown>): Promise<void>;
@@ -26,15 +32,46 @@ interface ProtoMethod {
  * - a server span continuing the caller's trace (W3C traceparent), while tracing is on;
  * - one access-log line per call: debug when it succeeds (info would be a line for every turn
  *   of every session), info when it fails.
+ * Controllers handed to callControllersDirectly are called straight, not through Nest's per-call
+ * handler wrapper (guards, pipes, interceptors, filters: none of which the gRPC side uses).
  * Client-streaming methods (none in Troupe's contracts) keep Nest's own handling.
  */
 export class ObservedGrpcServer extends ServerGrpc {
+  /** "RoleContextService/AssembleContext" → the controller's method, bound, with errors as gRPC answers. */
+  private readonly direct = new Map<string, MethodHandler>();
+
   constructor(
     options: GrpcOptions['options'],
     private readonly observers: GrpcCallObservers,
     private readonly log: Logger,
   ) {
     super(options);
+  }
+
+  /** Registers the @GrpcMethod handlers of these controller instances for direct calls. */
+  callControllersDirectly(controllers: readonly object[]): void {
+    for (const instance of controllers) {
+      for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+        for (const name of Object.getOwnPropertyNames(proto)) {
+          const fn = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
+          if (typeof fn !== 'function' || Reflect.getMetadata(TRANSPORT_METADATA, fn) !== Transport.GRPC) continue;
+          for (const p of (Reflect.getMetadata(PATTERN_METADATA, fn) ?? []) as GrpcPattern[]) {
+            if (p.streaming !== GrpcMethodStreamingType.NO_STREAMING) continue;
+            const key = `${p.service}/${p.rpc}`;
+            if (!this.direct.has(key)) this.direct.set(key, directHandler(instance, fn as (...args: unknown[]) => unknown, this.log));
+          }
+        }
+      }
+    }
+  }
+
+  override getMessageHandler(serviceName: string, methodName: string, streaming: GrpcMethodStreamingType, grpcMethod: { path?: string }) {
+    if (streaming === GrpcMethodStreamingType.NO_STREAMING) {
+      // Nest matches the service by its short name or by its package-qualified one.
+      const direct = this.direct.get(`${serviceName}/${methodName}`) ?? this.direct.get(`${grpcMethod.path?.split('/')[1]}/${methodName}`);
+      if (direct) return direct as unknown as ReturnType<ServerGrpc['getMessageHandler']>;
+    }
+    return super.getMessageHandler(serviceName, methodName, streaming, grpcMethod);
   }
 
   override createServiceMethod(methodHandler: MethodHandler, protoMethod: ProtoMethod, streamType: never) {
@@ -119,6 +156,29 @@ export class ObservedGrpcServer extends ServerGrpc {
     });
     return runInContext(context, () => inLogContext(span));
   }
+}
+
+/**
+ * A controller method as a gRPC handler, answering errors as Nest's RPC exception filter would
+ * (an RpcException's error object; anything else is logged and answered INTERNAL).
+ */
+function directHandler(instance: object, method: (...args: unknown[]) => unknown, log: Logger): MethodHandler {
+  const answer = (e: unknown) => {
+    if (e instanceof RpcException) {
+      const error = e.getError();
+      return typeof error === 'object' ? error : { code: status.UNKNOWN, message: String(error) };
+    }
+    log.error({ err: e, grpcMethod: method.name }, 'gRPC handler failed');
+    return { code: status.INTERNAL, message: 'Internal server error' };
+  };
+  return async (request, metadata, call) => {
+    try {
+      const result = await method.call(instance, request, metadata, call);
+      return isObservable(result) ? result.pipe(catchError((e: unknown) => throwError(() => answer(e)))) : result;
+    } catch (e) {
+      throw answer(e);
+    }
+  };
 }
 
 /** x-troupe-turn-id: "t1" → { turnId: "t1" }; undefined when the caller sent none. */
