@@ -21,7 +21,9 @@ describe('resumable streams across session instances', () => {
     client.events.filter((e) => e.payload?.sessionId === sessionId && typeof e.payload.seq === 'number').map((e) => e.payload.seq as number);
 
   beforeAll(async () => {
-    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(150) });
+    // On the paced model: a reply of exactly 150 tokens (tiny-decoder samples its end token now
+    // and then, and a reply that ends early never fills a stalled client's backlog).
+    roles = makeRolesDir({ 'long-talker.json': longTalkerRole(150, 'paced') });
     // A small bound on unsent events per client, so the slow-client test reaches it quickly;
     // every decoded token streamed on its own (no stream interval in inference or session), so a reply makes many events.
     stack = await ServiceStack.start({
