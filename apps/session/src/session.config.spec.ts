@@ -1,0 +1,13 @@
+import { loadConfig } from '@troupe/config';
+import { SessionConfig } from './session.config';
+
+describe('SessionConfig', () => {
+  it('reads TOKEN_STREAM_INTERVAL_MS and names it when the value is wrong', () => {
+    expect(loadConfig(SessionConfig, {}).TOKEN_STREAM_INTERVAL_MS).toBeGreaterThan(0);
+    expect(loadConfig(SessionConfig, { TOKEN_STREAM_INTERVAL_MS: '0' }).TOKEN_STREAM_INTERVAL_MS).toBe(0);
+    expect(loadConfig(SessionConfig, { TOKEN_STREAM_INTERVAL_MS: '120' }).TOKEN_STREAM_INTERVAL_MS).toBe(120);
+    expect(() => loadConfig(SessionConfig, { TOKEN_STREAM_INTERVAL_MS: '-1' })).toThrow(/TOKEN_STREAM_INTERVAL_MS="-1"/);
+    expect(() => loadConfig(SessionConfig, { TOKEN_STREAM_INTERVAL_MS: 'soon' })).toThrow(/TOKEN_STREAM_INTERVAL_MS="soon"/);
+    expect(() => loadConfig(SessionConfig, { TOKEN_STREAM_INTERVAL_MS: '5000' })).toThrow(/TOKEN_STREAM_INTERVAL_MS="5000".*1000/);
+  });
+});
