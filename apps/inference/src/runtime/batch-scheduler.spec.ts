@@ -63,10 +63,14 @@ describe('BatchScheduler', () => {
   });
 
   it('refuses a request that could never fit and one beyond the queue bound', () => {
-    const s = new BatchScheduler<Item>(limits({ kvCacheBytes: 1000, maxWaiting: 1 }));
-    expect(s.enqueue(item('huge', 'interactive', 11))).toBe('too-large');
-    expect(s.enqueue(item('a'))).toBe('queued');
-    expect(s.enqueue(item('b'))).toBe('queue-full');
+    expect(new BatchScheduler<Item>(limits({ kvCacheBytes: 1000 })).enqueue(item('huge', 'interactive', 11))).toBe('too-large');
+    const s = new BatchScheduler<Item>(limits({ maxWaiting: 1, maxBatchSize: 2 }));
+    // Two free batch slots and one place to wait: a burst of three is taken, the fourth refused.
+    expect(['a', 'b', 'c', 'd'].map((id) => s.enqueue(item(id)))).toEqual(['queued', 'queued', 'queued', 'queue-full']);
+    s.admit();
+    // The batch is full now: one may wait, no more.
+    expect(s.running).toHaveLength(2);
+    expect(s.enqueue(item('e'))).toBe('queue-full');
   });
 
   it('expires waiting requests past their deadline and reports overdue running ones', () => {

@@ -19,7 +19,11 @@ export interface SchedulerLimits {
   kvCacheBytes: number;
   /** KV bytes one token takes over all layers (2 x layers x kv heads x head dim x 4). */
   kvBytesPerToken: number;
-  /** Requests allowed to wait; more are refused (RESOURCE_EXHAUSTED). */
+  /**
+   * Requests allowed to wait; more are refused (RESOURCE_EXHAUSTED). Those the batch's free
+   * slots will take at the next step do not count (a burst queued at once is not refused for
+   * the slots it is about to fill).
+   */
   maxWaiting: number;
   /** Prompt tokens prefilled between two decode steps (at least one sequence always joins). */
   maxPrefillTokensPerStep: number;
@@ -54,7 +58,8 @@ export class BatchScheduler<T extends SchedulerItem> {
 
   enqueue(item: T): EnqueueOutcome {
     if (this.batchBytes(1, item.reservedTokens) > this.limits.kvCacheBytes) return 'too-large';
-    if (this.waitingCount >= this.limits.maxWaiting) return 'queue-full';
+    const freeSlots = Math.max(0, this.limits.maxBatchSize - this.runningSet.length);
+    if (this.waitingCount >= this.limits.maxWaiting + freeSlots) return 'queue-full';
     this.waitingByPriority[item.priority].push(item);
     return 'queued';
   }

@@ -124,6 +124,8 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     for await (const e of client.generate(req({ requestId: 'early', maxNewTokens: 200 }))) {
       if (e.type === 'token') break;
     }
+    // Messages to the worker go out once per turn of the event loop.
+    await new Promise((r) => setImmediate(r));
     expect(post).toHaveBeenCalledWith({ type: 'cancel', key: expect.any(Number) });
     post.mockRestore();
     // Reusing the id right away never mixes in the old request's remaining events.

@@ -73,6 +73,7 @@ export class GenerationWorkerClient {
   private exited = false;
   private latestStats?: EngineStats;
   private readonly statsListeners = new Set<StatsListener>();
+  private outbox: ToWorker[] = [];
 
   private constructor(
     readonly modelDir: string,
@@ -234,7 +235,22 @@ export class GenerationWorkerClient {
     return this.closing;
   }
 
+  /**
+   * Messages go to the worker once per turn of the event loop, together: a burst of requests
+   * (64 calls read off one socket) reaches the engine as one batch it prefills in one run and
+   * decodes as one cohort, instead of a request per engine step, each joining a batch of
+   * another length (a re-merge and more padding every time).
+   */
   private post(msg: ToWorker): void {
-    if (!this.exited) this.worker.postMessage(msg);
+    if (this.exited) return;
+    this.outbox.push(msg);
+    if (this.outbox.length === 1) setImmediate(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    const messages = this.outbox;
+    this.outbox = [];
+    if (this.exited || messages.length === 0) return;
+    this.worker.postMessage(messages.length === 1 ? messages[0] : ({ type: 'batch', messages } satisfies ToWorker));
   }
 }

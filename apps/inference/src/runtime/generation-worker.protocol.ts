@@ -23,6 +23,8 @@ export type ToWorker =
   | { type: 'generate'; key: number; request: GenerateRequest }
   | { type: 'cancel'; key: number }
   | { type: 'shutdown' }
+  /** Messages posted in the same turn of the main thread's event loop, in order (see GenerationWorkerClient.post). */
+  | { type: 'batch'; messages: ToWorker[] }
   /**
    * Fault injection: the worker exits with code 1 at the next step boundary, the way a crash
    * ends it. Never mid-run: onnxruntime-node aborts the whole process when a worker thread

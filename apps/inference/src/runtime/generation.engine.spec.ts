@@ -52,8 +52,23 @@ describe('GenerationEngine (continuous batching, real onnxruntime)', () => {
       const key = this.nextKey++;
       this.events.set(key, []);
       const done = new Promise<DoneEvent>((resolve) => this.waiters.set(key, resolve));
-      this.engine.submit(key, { requestId: `r${key}`, promptTokenIds: [5, 6, 7, 8], maxNewTokens: 8, temperature: 0, topK: 0, topP: 1, stopTokenIds: [], ...over });
+      this.engine.submit(key, { ...this.request(over), requestId: `r${key}` });
       return { key, done };
+    }
+
+    /** Requests handed to the engine together (as the worker does with a burst). */
+    submitAll(overs: Partial<GenerateRequest>[]): { key: number; done: Promise<DoneEvent> }[] {
+      const requests = overs.map((over) => ({ key: this.nextKey++, request: this.request(over) }));
+      const handles = requests.map(({ key }) => {
+        this.events.set(key, []);
+        return { key, done: new Promise<DoneEvent>((resolve) => this.waiters.set(key, resolve)) };
+      });
+      this.engine.submitAll(requests);
+      return handles;
+    }
+
+    private request(over: Partial<GenerateRequest>): GenerateRequest {
+      return { requestId: `r${this.nextKey}`, promptTokenIds: [5, 6, 7, 8], maxNewTokens: 8, temperature: 0, topK: 0, topP: 1, stopTokenIds: [], ...over };
     }
 
     tokens(key: number): number[] {
@@ -142,6 +157,19 @@ describe('GenerationEngine (continuous batching, real onnxruntime)', () => {
     expect(d.finishReason).toBe('deadline');
     expect(d.completionTokens).toBeGreaterThanOrEqual(2);
     expect(await fine.done).toMatchObject({ finishReason: 'length', completionTokens: 4 });
+  });
+
+  it('prefills a burst submitted together in one run, and one submitted apart in several', async () => {
+    const together = new Harness();
+    const burst = together.submitAll([1, 2, 3, 4].map((k) => ({ promptTokenIds: [5, 6, 7 + k], maxNewTokens: 3 })));
+    for (const d of await Promise.all(burst.map((r) => r.done))) expect(d).toMatchObject({ finishReason: 'length', batch: { prefillSize: 4 } });
+
+    const apart = new Harness();
+    const first = apart.submit({ maxNewTokens: 3 });
+    const rest = [apart.submit({ maxNewTokens: 3 }), apart.submit({ maxNewTokens: 3 })];
+    // The first one starts at once, alone; the others join it at the next step.
+    expect((await first.done).batch?.prefillSize).toBe(1);
+    for (const d of await Promise.all(rest.map((r) => r.done))) expect(d.batch?.prefillSize).toBe(2);
   });
 
   it('rejects beyond the queue bound and beyond the KV budget, without touching the others', async () => {

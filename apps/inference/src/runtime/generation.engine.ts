@@ -73,10 +73,26 @@ export class GenerationEngine {
   }
 
   submit(key: number, req: GenerateRequest): void {
-    if (this.stopped) return this.emit(key, done('cancelled', 0, 0, 'engine shutting down'));
-    if (this.byKey.has(key)) return this.emit(key, done('error', 0, 0, `duplicate request key ${key}`));
+    if (this.enqueue(key, req)) void this.loop();
+  }
+
+  /**
+   * Requests that arrived together (a burst the main thread sent in one message): all are
+   * queued before the next step, so they are admitted, prefilled in one run and decoded as one
+   * cohort rather than joining the batch one step apart, each at its own length.
+   */
+  submitAll(requests: readonly { key: number; request: GenerateRequest }[]): void {
+    let queued = false;
+    for (const { key, request } of requests) queued = this.enqueue(key, request) || queued;
+    if (queued) void this.loop();
+  }
+
+  /** Validates and queues a request (true), or answers it at once (false). */
+  private enqueue(key: number, req: GenerateRequest): boolean {
+    if (this.stopped) return this.reject(key, done('cancelled', 0, 0, 'engine shutting down'));
+    if (this.byKey.has(key)) return this.reject(key, done('error', 0, 0, `duplicate request key ${key}`));
     const problem = this.validate(req);
-    if (problem) return this.emit(key, done('error', 0, 0, problem));
+    if (problem) return this.reject(key, done('error', 0, 0, problem));
 
     const ctx = this.session.manifest.contextLength;
     // Need room for at least one prompt token.
@@ -109,10 +125,15 @@ export class GenerationEngine {
         outcome === 'queue-full'
           ? `queue full (${this.scheduler.limits.maxWaiting} waiting)`
           : `request needs ${s.reservedTokens} KV tokens, more than the cache budget of ${this.scheduler.limits.kvCacheBytes} bytes`;
-      return this.emit(key, done('rejected', prompt.length, 0, why));
+      return this.reject(key, done('rejected', prompt.length, 0, why));
     }
     this.byKey.set(key, s);
-    void this.loop();
+    return true;
+  }
+
+  private reject(key: number, event: DoneEvent): false {
+    this.emit(key, event);
+    return false;
   }
 
   /** Marks a request cancelled; a waiting one ends now, a running one leaves at the next step. */

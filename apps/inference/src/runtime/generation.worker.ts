@@ -8,7 +8,7 @@ import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { CausalLmSession } from './causal-lm.session';
 import { GenerationEngine } from './generation.engine';
 import type { FromWorker, GenerationWorkerData, ToWorker } from './generation-worker.protocol';
-import type { EngineStats } from './generation.types';
+import type { EngineStats, GenerateRequest } from './generation.types';
 import { TokenDeltaBuffer } from './token-deltas';
 
 async function main(): Promise<void> {
@@ -76,6 +76,22 @@ async function main(): Promise<void> {
   }
 
   const handlers: { [T in ToWorker['type']]: (msg: Extract<ToWorker, { type: T }>) => void } = {
+    batch: (msg) => {
+      // Consecutive generate requests go to the engine together; anything else keeps its place.
+      let burst: { key: number; request: GenerateRequest }[] = [];
+      const flushBurst = () => {
+        if (burst.length) engine.submitAll(burst);
+        burst = [];
+      };
+      for (const m of msg.messages) {
+        if (m.type === 'generate') burst.push(m);
+        else {
+          flushBurst();
+          dispatch(m);
+        }
+      }
+      flushBurst();
+    },
     generate: (msg) => engine.submit(msg.key, msg.request),
     cancel: (msg) => engine.cancel(msg.key),
     crash: () => {
@@ -92,7 +108,10 @@ async function main(): Promise<void> {
           port.close();
         }),
   };
-  port.on('message', (msg: ToWorker) => (handlers[msg.type] as (m: ToWorker) => void)(msg));
+  function dispatch(msg: ToWorker): void {
+    (handlers[msg.type] as (m: ToWorker) => void)(msg);
+  }
+  port.on('message', dispatch);
   post({ type: 'ready', executionProvider: session.executionProvider });
 }
 
