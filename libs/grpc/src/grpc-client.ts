@@ -72,7 +72,7 @@ export async function outcomeOf<Res>(instance: string, address: string, call: ()
 
 /**
  * Starts a call without the stack trace grpc-js captures at every call start (`new Error()`,
- * kept for the error it would build if the call failed): capturing it cost a call ~10 µs and
+ * kept for the error it would build if the call failed): capturing it cost a call ~4.5 µs and
  * garbage that outlived the call. A failed call becomes a GrpcCallError here anyway, whose
  * message names the method and status.
  */

@@ -74,7 +74,7 @@ export class ObservedGrpcServer extends ServerGrpc {
     return super.getMessageHandler(serviceName, methodName, streaming, grpcMethod);
   }
 
-  override createServiceMethod(methodHandler: MethodHandler, protoMethod: ProtoMethod, streamType: never) {
+  override createServiceMethod(methodHandler: MethodHandler, protoMethod: ProtoMethod, streamType: GrpcMethodStreamingType) {
     if (protoMethod.requestStream) return super.createServiceMethod(methodHandler, protoMethod, streamType);
     const path = protoMethod.path.replace(/^\//, '');
     // "InferenceService/Generate": the label and log name (the package is the same on every call).
