@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, DynamicModule, Injectable, Module, OnApplicationBootstrap, Provider } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { GrpcCallObservers } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { REDIS } from '@troupe/redis';
 import { DiscoveryEnvironment, DiscoverySettings, advertisedAddress, resolveDiscoverySettings } from './discovery-settings';
-import { GrpcCallObservers } from '@troupe/grpc';
 import { LoadMonitor } from './load-monitor';
 import { DISCOVERY_SETTINGS, PeerChannels } from './peer-channels';
 import { ServiceAnnouncer } from './service-announcer';
