@@ -3,7 +3,7 @@ import { GrpcMethodStreamingType, GrpcOptions, RpcException, ServerGrpc, Transpo
 import { PATTERN_METADATA, TRANSPORT_METADATA } from '@nestjs/microservices/constants';
 import { Logger, withLogContext } from '@troupe/logging';
 import { Span, SpanKind, extractTraceContext, isTracing, recordFailure, runInContext, startSpan } from '@troupe/tracing';
-import { Observable, catchError, isObservable, tap, throwError } from 'rxjs';
+import { Observable, catchError, isObservable, lastValueFrom, tap, throwError } from 'rxjs';
 import { GrpcCallObservers, GrpcCallOutcome } from './grpc-call-observers';
 
 type MethodHandler = (request: unknown, metadata: Metadata, call: unknown) => Promise<unknown>;
@@ -88,8 +88,8 @@ export class ObservedGrpcServer extends ServerGrpc {
       this.inCallContext(call.metadata, path, async (span) => {
         try {
           const result = await handler(call.request, call.metadata, call);
-          const value = isObservable(result) ? await lastValue(result) : result;
-          end(call.cancelled ? 'cancelled' : 'ok', span);
+          const value = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
+          end('ok', span);
           callback(null, value);
         } catch (e) {
           end('error', span, e);
@@ -191,14 +191,6 @@ function logContextOf(metadata: Metadata): Record<string, string> | undefined {
     }
   }
   return fields;
-}
-
-/** The last value an observable emits before it completes (undefined when it emits none). */
-function lastValue<T>(source: Observable<T>): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    let last: T | undefined;
-    source.subscribe({ next: (v) => (last = v), error: reject, complete: () => resolve(last) });
-  });
 }
 
 function describe(e: unknown): string {
