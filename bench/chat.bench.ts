@@ -1,15 +1,16 @@
 /**
- * npm run bench:chat [-- --json] [-- --clients N] [-- --cpu-prof DIR] [-- --token-interval MS]
+ * npm run bench:chat [-- --json] [-- --clients N] [-- --cpu-prof DIR] [-- --token-interval MS] [-- --warm-up N]
  *
  * What the runtime costs a chat, measured against the `paced` benchmark model (no compute)
  * and against a bare Socket.IO server that only emits, with the same client harness in one run:
  *   throughput  N clients each ask for a 128-token reply at pace 0: delivered tokens/s,
- *               Troupe vs the bare server, and the ratio;
+ *               Troupe vs the bare server (median of 3 rounds each), and the ratio;
  *   latency     N clients, each sends one message at a random moment in a 10 s window, replies
  *               of 128 tokens at 20 ms a token: time to first token minus the pace (p50/95/99);
  *   memory      RSS per 1,000 idle connected clients, Troupe's session process vs the bare one;
  *   cpu         CPU time of the session, inference and role-context processes per 1,000 tokens delivered in
  *               each run (steadier than the rates when other work shares the machine).
+ * Both servers first serve WARM_UP_ROUNDS unmeasured throughput rounds (steady state).
  * Prints progress on stderr and one JSON object on the last line.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -35,6 +36,10 @@ const TOKEN_INTERVAL: Record<string, string> = process.argv.includes('--token-in
 const TOKENS = 128;
 const PACE_MS = 20;
 const WINDOW_MS = 10_000;
+/** `--warm-up N`: unmeasured throughput rounds on each server before the measured one (default 5). */
+const WARM_UP_ROUNDS = argValue('--warm-up', 5);
+/** Measured throughput rounds on each server; the median counts (one round lasts 1–3 s). */
+const MEASURED_ROUNDS = 3;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 
@@ -82,17 +87,27 @@ function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], tim
   return new Promise((resolve) => {
     const results: TurnResult[] = sockets.map(() => ({ tokens: 0, events: 0, ok: false }));
     let pending = sockets.length;
-    const finish = () => resolve({ results, wallMs: Date.now() - started });
+    // Listeners of this run only: the same sockets serve the next round.
+    const listeners: [Socket, string, (...args: unknown[]) => void][] = [];
+    const on = <T>(socket: Socket, event: string, listener: (e: T) => void) => {
+      socket.on(event, listener);
+      listeners.push([socket, event, listener as unknown as (...args: unknown[]) => void]);
+    };
+    const finish = () => {
+      const wallMs = Date.now() - started;
+      for (const [socket, event, listener] of listeners) socket.off(event, listener);
+      resolve({ results, wallMs });
+    };
     const timer = setTimeout(finish, timeoutMs);
     sockets.forEach((socket, i) => {
       let sentAt = 0;
       // An event may carry several tokens (`count`, when they came faster than they were sent).
-      socket.on('reply.token', (e: { count?: number }) => {
+      on(socket, 'reply.token', (e: { count?: number }) => {
         if (results[i].tokens === 0) results[i].firstTokenMs = Date.now() - sentAt;
         results[i].tokens += e.count ?? 1;
         results[i].events++;
       });
-      socket.on('turn.end', (e: { reason: string; detail: string }) => {
+      on(socket, 'turn.end', (e: { reason: string; detail: string }) => {
         results[i].ok = e.reason === 'completed' && results[i].tokens === TOKENS;
         if (!results[i].ok) results[i].failure = `${e.reason}: ${e.detail} (${results[i].tokens} tokens)`;
         if (--pending === 0) {
@@ -110,17 +125,20 @@ function runTurns(sockets: Socket[], sessionIds: string[], delays: number[], tim
   });
 }
 
-/** CPU time of Troupe's processes from now, per 1,000 tokens delivered. */
+/** CPU time of Troupe's processes from now: `ms()` so far, or per 1,000 tokens delivered. */
 function troupeCpu(stack: ServiceStack) {
   const pids = { session: stack.pid('session')!, inference: stack.pid('inference')!, role_context: stack.pid('role-context')! };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const ms = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - before[name]]));
   return {
+    ms,
     perThousand(results: TurnResult[]) {
-      const tokens = results.reduce((n, r) => n + r.tokens, 0) / 1000;
-      return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((cpuMs(pid) - before[name]) / tokens)]));
+      return perThousandTokens(ms(), results.reduce((n, r) => n + r.tokens, 0));
     },
   };
 }
+
+const perThousandTokens = (ms: Record<string, number>, tokens: number) => Object.fromEntries(Object.entries(ms).map(([name, v]) => [name, round(v / (tokens / 1000))]));
 
 function logFailures(results: TurnResult[]): void {
   const counts = new Map<string, number>();
@@ -146,6 +164,38 @@ async function openSessions(sockets: Socket[], role: string): Promise<string[]> 
   }
   return ids;
 }
+
+/**
+ * Unmeasured throughput rounds before the measured one, on Troupe and on the bare server alike:
+ * a long-running server is in steady state, a fresh one is not. Troupe's first round ran at
+ * 0.6–0.7 of the rate of its third (V8 optimizes the per-turn and per-token paths — Socket.IO,
+ * gRPC, validation, Redis replies — only after thousands of calls).
+ */
+async function warmUp(name: string, sockets: Socket[], sessionIds: string[]): Promise<void> {
+  for (let round = 1; round <= WARM_UP_ROUNDS; round++) {
+    const run = await runTurns(sockets, sessionIds, sockets.map(() => 0), 300_000);
+    log(`${name} warm-up round ${round}: ${Math.round(run.results.reduce((n, r) => n + r.tokens, 0) / (run.wallMs / 1000))} tokens/s`);
+  }
+}
+
+/**
+ * MEASURED_ROUNDS throughput rounds at pace 0, each with its delivered tokens/s. Each round's
+ * messages open their sessions (`sessionsOf` gives a fresh set per round): every round measures
+ * the same thing, a first reply, not one on a history that grew with the rounds before.
+ */
+async function measuredRounds(sockets: Socket[], sessionsOf: () => Promise<string[]>, cpuMeter?: () => ReturnType<typeof troupeCpu>) {
+  const rounds = [];
+  for (let i = 0; i < MEASURED_ROUNDS; i++) {
+    const sessionIds = await sessionsOf();
+    const cpu = cpuMeter?.();
+    const run = await runTurns(sockets, sessionIds, sockets.map(() => 0), 300_000);
+    const tokens = run.results.reduce((n, r) => n + r.tokens, 0);
+    rounds.push({ ...run, tokens, events: run.results.reduce((n, r) => n + r.events, 0), tps: tokens / (run.wallMs / 1000), cpuMs: cpu?.ms() ?? {} });
+  }
+  return rounds;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function startBare(paceMs: number): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bench', 'support', 'bare-socket-server.js')], {
@@ -187,22 +237,28 @@ async function main(): Promise<void> {
 
     // Throughput at pace 0: Troupe (sockets are connected) then the bare server.
     const sessions = await openSessions(sockets, 'bench-fast');
-    const cpu = troupeCpu(stack);
-    const troupe = await runTurns(sockets, sessions, sockets.map(() => 0), 300_000);
-    const throughputCpu = cpu.perThousand(troupe.results);
-    const troupeTokens = troupe.results.reduce((n, r) => n + r.tokens, 0);
-    const troupeTps = troupeTokens / (troupe.wallMs / 1000);
-    const throughputErrors = troupe.results.filter((r) => !r.ok).length;
-    const troupeEvents = troupe.results.reduce((n, r) => n + r.events, 0);
-    logFailures(troupe.results);
-    log(`troupe: ${troupeTokens} tokens (${troupeEvents} events) in ${troupe.wallMs} ms = ${Math.round(troupeTps)} tokens/s (${throughputErrors} errors)`);
+    await warmUp('troupe', sockets, sessions);
+    const troupeRounds = await measuredRounds(sockets, () => openSessions(sockets, 'bench-fast'), () => troupeCpu(stack));
+    const troupeResults = troupeRounds.flatMap((r) => r.results);
+    // CPU over the measured rounds (session opening excluded), per 1,000 tokens.
+    const throughputCpu = perThousandTokens(
+      Object.fromEntries(Object.keys(troupeRounds[0].cpuMs).map((name) => [name, troupeRounds.reduce((sum, r) => sum + r.cpuMs[name], 0)])),
+      troupeRounds.reduce((n, r) => n + r.tokens, 0),
+    );
+    const troupeTps = median(troupeRounds.map((r) => r.tps));
+    const throughputErrors = troupeResults.filter((r) => !r.ok).length;
+    logFailures(troupeResults);
+    for (const r of troupeRounds) log(`troupe: ${r.tokens} tokens (${r.events} events) in ${r.wallMs} ms = ${Math.round(r.tps)} tokens/s`);
+    log(`troupe: median ${Math.round(troupeTps)} tokens/s over ${troupeRounds.length} rounds (${throughputErrors} errors)`);
     closeAll(sockets);
 
     const bareSockets = await connectAll(bare.url, CLIENTS);
-    const ceiling = await runTurns(bareSockets, bareSockets.map((_, i) => `s${i}`), bareSockets.map(() => 0), 300_000);
-    const ceilingTokens = ceiling.results.reduce((n, r) => n + r.tokens, 0);
-    const ceilingTps = ceilingTokens / (ceiling.wallMs / 1000);
-    log(`bare:   ${ceilingTokens} tokens in ${ceiling.wallMs} ms = ${Math.round(ceilingTps)} tokens/s`);
+    const bareSessions = bareSockets.map((_, i) => `s${i}`);
+    await warmUp('bare', bareSockets, bareSessions);
+    const bareRounds = await measuredRounds(bareSockets, async () => bareSessions);
+    const ceilingTps = median(bareRounds.map((r) => r.tps));
+    for (const r of bareRounds) log(`bare:   ${r.tokens} tokens in ${r.wallMs} ms = ${Math.round(r.tps)} tokens/s`);
+    log(`bare:   median ${Math.round(ceilingTps)} tokens/s over ${bareRounds.length} rounds`);
     closeAll(bareSockets);
 
     // Latency at 20 ms a token, messages spread over a 10 s window.
