@@ -12,6 +12,14 @@ interface InvalidationMessage {
 
 const RECENT_INVALIDATIONS = 4096;
 
+/** See InvalidationBus.prepare. */
+export interface PreparedInvalidation {
+  channel: string;
+  message: string;
+  confirm(receivers: number): Promise<void>;
+  abandon(): void;
+}
+
 interface Waiting {
   acks: number;
   expected: number | undefined;
@@ -64,6 +72,24 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
 
   /** Drops the tags on every instance; resolves when all of them confirmed (or the wait timed out). */
   async publish(tags: string[]): Promise<void> {
+    const notice = this.prepare(tags);
+    let receivers: number;
+    try {
+      receivers = await this.redis.publish(notice.channel, notice.message);
+    } catch (e) {
+      notice.abandon();
+      throw e;
+    }
+    await notice.confirm(receivers);
+  }
+
+  /**
+   * An invalidation whose PUBLISH the caller sends itself, in the MULTI of the write it
+   * announces (one round trip for both): drops the tags here at once; `confirm` takes what
+   * PUBLISH returned and resolves when every other instance confirmed (or the wait timed out);
+   * `abandon` forgets it when the write failed.
+   */
+  prepare(tags: string[]): PreparedInvalidation {
     this.apply(tags);
     const nonce = randomUUID();
     const message: InvalidationMessage = { from: this.instanceId, nonce, tags };
@@ -71,20 +97,22 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     const waiting: Waiting = { acks: 0, expected: undefined, done: () => undefined };
     const confirmed = new Promise<void>((resolve) => (waiting.done = resolve));
     this.pending.set(nonce, waiting);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const receivers = await this.redis.publish(this.channel, JSON.stringify(message));
-      // Our own subscriber is one of the receivers; it ignores its own messages.
-      waiting.expected = receivers - 1;
-      if (waiting.acks >= waiting.expected) return;
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.config.INVALIDATION_ACK_TIMEOUT_MS)));
-      if (await Promise.race([confirmed.then(() => false), timedOut])) {
-        this.logger.warn({ tags, expected: waiting.expected, acks: waiting.acks }, 'cache invalidation not confirmed by every instance in time');
+    const confirm = async (receivers: number) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // Our own subscriber is one of the receivers; it ignores its own messages.
+        waiting.expected = receivers - 1;
+        if (waiting.acks >= waiting.expected) return;
+        const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.config.INVALIDATION_ACK_TIMEOUT_MS)));
+        if (await Promise.race([confirmed.then(() => false), timedOut])) {
+          this.logger.warn({ tags, expected: waiting.expected, acks: waiting.acks }, 'cache invalidation not confirmed by every instance in time');
+        }
+      } finally {
+        clearTimeout(timer);
+        this.pending.delete(nonce);
       }
-    } finally {
-      clearTimeout(timer);
-      this.pending.delete(nonce);
-    }
+    };
+    return { channel: this.channel, message: JSON.stringify(message), confirm, abandon: () => this.pending.delete(nonce) };
   }
 
   private receive(channel: string, raw: string): void {

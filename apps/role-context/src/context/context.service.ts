@@ -68,12 +68,15 @@ export class ContextService {
 
     // An invalidation that lands while we read must not be undone by caching what we read.
     const epoch = this.bus.epoch;
+    // The history does not depend on the role: it is read while the role's pin is resolved.
+    const historyRead = this.history.read(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH);
+    historyRead.catch(() => undefined); // awaited below; a failed role lookup must not leave it unhandled
     const role = await this.resolveRole(request);
     const values = this.variableValues(role, request);
     const tokenizer = this.tokens.forModel(role.model);
     const [persona, { entries, summary }, blocks] = await Promise.all([
       this.personaPrefix(role, values, tokenizer),
-      this.history.read(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH),
+      historyRead,
       this.memory.visible(role, request.userId),
     ]);
 
@@ -135,7 +138,10 @@ export class ContextService {
     return { extras, summaryAt, recallMode };
   }
 
-  /** An explicit version (re-pins the session), the latest (follow), or the session's pinned version. */
+  /**
+   * An explicit version (re-pins the session), the latest (follow), or the session's pinned
+   * version: pinned to the latest on its first turn, in one round trip either way.
+   */
   private async resolveRole(request: AssembleRequest): Promise<StoredRole> {
     const { sessionId, roleId } = request;
     if (request.roleVersion > 0) {
@@ -146,13 +152,15 @@ export class ContextService {
       if (before !== undefined && before !== role.version) await this.bus.publish([sessionTag(sessionId)]);
       return role;
     }
-    const pinned = request.followLatest ? undefined : await this.pins.get(sessionId, roleId);
-    if (pinned !== undefined) {
-      const role = await this.roles.get(roleId, pinned);
-      if (role) return role;
-    }
+    // The latest version is usually in this instance's cache: no round trip.
     const latest = await this.roles.get(roleId);
-    if (!latest) throw new RoleNotFoundError(`role "${roleId}" not found`);
+    if (!latest) {
+      // Deleted since: a session pinned to one of its versions keeps it.
+      const pinned = request.followLatest ? undefined : await this.pins.get(sessionId, roleId);
+      const role = pinned !== undefined ? await this.roles.get(roleId, pinned) : undefined;
+      if (!role) throw new RoleNotFoundError(`role "${roleId}" not found`);
+      return role;
+    }
     if (request.followLatest) return latest;
     const version = await this.pins.pinIfAbsent(sessionId, roleId, latest.version);
     return version === latest.version ? latest : ((await this.roles.get(roleId, version)) ?? latest);

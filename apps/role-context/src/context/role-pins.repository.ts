@@ -16,12 +16,17 @@ export class RolePinsRepository {
     return v ? Number(v) : undefined;
   }
 
-  /** Pins unless already pinned (two instances racing agree on the first); returns the pinned version. */
+  /**
+   * Pins unless already pinned (two instances racing agree on the first); returns the pinned
+   * version. One round trip whether or not a pin exists, so context assembly calls it instead
+   * of reading the pin first. Only a new pins hash gets an expiry here (PEXPIRE NX): this runs
+   * on reads, and pins otherwise live as long as the history, refreshed by its writes.
+   */
   async pinIfAbsent(sessionId: string, roleId: string, version: number): Promise<number> {
-    const [[, set], [, current]] = (await this.expiring(
-      sessionId,
-      this.redis.multi().hsetnx(this.key(sessionId), roleId, String(version)).hget(this.key(sessionId), roleId),
-    ).exec()) as [[null, number], [null, string]];
+    const key = this.key(sessionId);
+    const write = this.redis.multi().hsetnx(key, roleId, String(version)).hget(key, roleId);
+    if (this.config.HISTORY_TTL_SECONDS > 0) write.pexpire(key, this.config.HISTORY_TTL_SECONDS * 1000, 'NX');
+    const [[, set], [, current]] = (await write.exec()) as [[null, number], [null, string]];
     return set === 1 ? version : Number(current);
   }
 

@@ -28,7 +28,12 @@ export class HistoryRepository {
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<string> {
+  /**
+   * Appends a turn; `notice` (a pub/sub message) is published in the same MULTI, after the
+   * write. Returns the entry id, how many received the notice, and whether older entries were
+   * folded into the summary afterwards (then the notice went out before that change).
+   */
+  async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>, notice?: { channel: string; message: string }): Promise<{ id: string; receivers: number; compacted: boolean }> {
     const fields: Record<string, string> = {
       speakerKind: entry.speakerKind,
       speaker: entry.speaker,
@@ -43,11 +48,20 @@ export class HistoryRepository {
       .xadd(this.key(sessionId), '*', ...Object.entries(fields).flat())
       .xlen(this.key(sessionId));
     // Every key of the session's history lives on for the TTL after its latest turn.
-    const [[, id], [, length]] = (await refreshExpiry(write, this.config.HISTORY_TTL_SECONDS, allSessionKeys(sessionId)).exec()) as [[null, string], [null, number]];
+    refreshExpiry(write, this.config.HISTORY_TTL_SECONDS, allSessionKeys(sessionId));
+    if (notice) write.publish(notice.channel, notice.message);
+    const replies = (await write.exec()) as [null, unknown][];
+    const [id, length] = [replies[0][1] as string, replies[1][1] as number];
+    const receivers = notice ? (replies[replies.length - 1][1] as number) : 0;
+    let compacted = false;
     if (length >= this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH) {
-      await this.compact(sessionId).catch((e) => this.logger.warn({ sessionId, err: e }, 'history compaction failed; will retry on a later append'));
+      const folded = await this.compact(sessionId).catch((e) => {
+        this.logger.warn({ sessionId, err: e }, 'history compaction failed; will retry on a later append');
+        return 0;
+      });
+      compacted = folded > 0;
     }
-    return id;
+    return { id, receivers, compacted };
   }
 
   /** The most recent `limit` entries, oldest first. */

@@ -15,9 +15,19 @@ export class HistoryService {
   ) {}
 
   async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<string> {
-    const id = await this.repository.append(sessionId, entry);
-    await this.bus.publish([sessionTag(sessionId)]);
-    return id;
+    // The invalidation rides in the append's own MULTI: one round trip for both.
+    const notice = this.bus.prepare([sessionTag(sessionId)]);
+    let appended: Awaited<ReturnType<HistoryRepository['append']>>;
+    try {
+      appended = await this.repository.append(sessionId, entry, notice);
+    } catch (e) {
+      notice.abandon();
+      throw e;
+    }
+    await notice.confirm(appended.receivers);
+    // A compaction changed the history after the notice: windows read in between must go too.
+    if (appended.compacted) await this.bus.publish([sessionTag(sessionId)]);
+    return appended.id;
   }
 
   /**
