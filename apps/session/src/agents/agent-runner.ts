@@ -26,6 +26,8 @@ export interface AgentRunInput {
   childResults?: Record<string, AgentRunResult>;
   /** Called once the run's session is known, before the turn starts (so a retry finds it). */
   onSession?: (sessionId: string) => Promise<void>;
+  /** The role's lookup, when the caller started it already (see lookUpRole). */
+  role?: Promise<RoleSummary>;
 }
 
 export interface AgentRunOutput {
@@ -43,9 +45,19 @@ export interface AgentRunOutput {
 export class AgentRunner {
   constructor(private readonly ports: AgentRunnerPorts) {}
 
+  /**
+   * Starts looking up a role (a gRPC call) for a later `run`, so the caller can overlap it with
+   * its own Redis work; a failure surfaces when `run` awaits it.
+   */
+  lookUpRole(roleId: string): Promise<RoleSummary> {
+    const lookup = this.ports.getRole(roleId);
+    lookup.catch(() => undefined);
+    return lookup;
+  }
+
   async run(input: AgentRunInput, signal: AbortSignal): Promise<AgentRunOutput> {
     const { runId, payload } = input;
-    const role = await this.ports.getRole(payload.role);
+    const role = await (input.role ?? this.ports.getRole(payload.role));
     const sessionId = input.sessionId || payload.sessionId || (await this.ports.openSession(role, runId));
     await input.onSession?.(sessionId);
     const delegations: Delegation[] = [];

@@ -78,6 +78,8 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
   private async runAgent(payload: AgentRunPayload, context: JobContext & { job?: Job }): Promise<AgentRunResult | { duplicateOf: string }> {
     const runId = context.jobId;
     const job = context.job!;
+    // The role lookup (gRPC) needs nothing from the run's record: it overlaps the Redis work below.
+    const role = this.runner.lookUpRole(payload.role);
     // The record as it was (a run enqueued through the API, a re-delivered job), or a new one.
     const before = await this.store.create({ runId, role: payload.role, task: payload.task, sessionId: payload.sessionId ?? '', parentRunId: payload.parentRunId ?? '', idempotencyKey: payload.idempotencyKey ?? '' });
     if (payload.idempotencyKey) {
@@ -100,7 +102,7 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
       const attempt = await this.store.startAttempt(runId, before?.sessionId ?? payload.sessionId ?? '');
       void job.updateProgress({ stage: childResults ? 'after-children' : 'started', attempt }).catch((e: unknown) => this.logger.warn({ err: e, runId }, 'progress not noted'));
       const { result, delegations, outcome } = await this.runner
-        .run({ runId, payload, sessionId: before?.sessionId, childResults, onSession: (sessionId) => this.store.update(runId, { sessionId }) }, abort.signal)
+        .run({ runId, payload, role, sessionId: before?.sessionId, childResults, onSession: (sessionId) => this.store.update(runId, { sessionId }) }, abort.signal)
         .catch((e: unknown) => {
           // An unknown role or session will not appear by retrying.
           if (e instanceof GrpcCallError && e.code === GrpcStatus.NOT_FOUND) throw new UnrecoverableError(`NOT_FOUND: ${e.message}`);
