@@ -8,8 +8,8 @@ import { HistoryRepository } from './history.repository';
 import { HistoryService, sessionTag } from './history.service';
 import { sessionKeys } from './session-keys';
 
-// Integration with the real Redis: what an append and a pin cost in round trips, and that
-// taking fewer of them kept what they promise.
+// Integration with the real Redis: an append announces itself in its own MULTI and a pin is
+// set-or-read at once (fewer round trips); these check they still keep what they promise.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
 
