@@ -14,7 +14,7 @@
  */
 import { ROLE_CONTEXT_CONTRACT, roleContext } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -144,6 +144,12 @@ const entry = (i: number) => ({
 });
 
 async function main(): Promise<void> {
+  // The window is counted with the bound model's own tokenizer (tiny-decoder's BPE), as the issue
+  // asks; without the model folder role-context falls back to an estimate, a cheaper cold path
+  // and a wider window. The models are built by a script in the repo, as `npm test` does.
+  if (!existsSync(join(ROOT, 'models', 'tiny-decoder', 'manifest.json'))) {
+    execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/build-models.ts'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  }
   const prefix = `troupe-bench:${randomBytes(4).toString('hex')}:`;
   const warm = await startRoleContext(prefix, {});
   const cold = await startRoleContext(prefix, { CACHES_ENABLED: 'false' });
@@ -167,6 +173,7 @@ async function main(): Promise<void> {
     const request = { sessionId, roleId: 'bencher' };
     const probe = await warm.grpc.unary<unknown, roleContext.AssembleContextResponse>('assembleContext', request);
     log(`window: ${probe.historyEntries} turns, ${probe.tokenCount}/${probe.tokenBudget} tokens (${probe.tokenizer})`);
+    if (probe.tokenizer !== 'model:tiny-decoder') throw new Error(`the window was counted by "${probe.tokenizer}", not tiny-decoder's tokenizer`);
 
     // JIT warm-up of both processes and of this client, as many calls as are measured: the gRPC
     // stack (grpc-js, http2) on both ends reaches its steady speed only after a few thousand
