@@ -182,6 +182,32 @@ describe('role-context service', () => {
     expect(context.messages.some((m) => m.content.startsWith(next))).toBe(false);
   });
 
+  it("appends a turn's opening message and assembles its context in one call, and writes nothing it refuses", async () => {
+    const s = session();
+    await call('appendHistory', { sessionId: s, entry: entry('person', 'ada', 'First question.') });
+    // A warm window first: the append must drop it.
+    expect((await assemble({ sessionId: s, roleId: 'scribe', variables: { team: 'the harbour' } })).messages.map((m) => m.content)).toContain('First question.');
+    const both = await assemble({ sessionId: s, roleId: 'scribe', variables: { team: 'the harbour' }, append: entry('person', 'ada', 'Second question.') });
+    expect(both.appendedId).toMatch(/^\d+-\d+$/);
+    expect(both.cached).toBe(false);
+    expect(both.messages.slice(-2).map((m) => m.content)).toEqual(['First question.', 'Second question.']);
+    // The next plain request is served the window that includes it, from the cache.
+    const again = await assemble({ sessionId: s, roleId: 'scribe', variables: { team: 'the harbour' } });
+    expect(again).toMatchObject({ cached: true, appendedId: '' });
+    expect(again.messages.slice(-1)[0].content).toBe('Second question.');
+    const history = async () => (await call<roleContext.GetHistoryResponse>('getHistory', { sessionId: s, limit: 0 })).entries;
+    expect((await history()).map((e) => [e.id, e.text])).toEqual([
+      [expect.any(String), 'First question.'],
+      [both.appendedId, 'Second question.'],
+    ]);
+
+    // Refused before anything is written: an unknown role, an undeclared variable, a bad entry.
+    expect(await code(assemble({ sessionId: s, roleId: 'nobody', append: entry('person', 'ada', 'Lost?') }))).toMatch(/^NOT_FOUND/);
+    expect(await code(assemble({ sessionId: s, roleId: 'scribe', variables: { nope: 'x' }, append: entry('person', 'ada', 'Lost?') }))).toMatch(/^INVALID_ARGUMENT: variables\.nope/);
+    expect(await code(assemble({ sessionId: s, roleId: 'scribe', append: { ...entry('person', 'ada', 'Lost?'), speakerKind: 'robot' } }))).toMatch(/^INVALID_ARGUMENT: append\.speakerKind/);
+    expect(await history()).toHaveLength(2);
+  });
+
   it('folds turns beyond the retention bound into a rolling summary the context shows', async () => {
     const s = session();
     for (let i = 0; i < 12; i++) await call('appendHistory', { sessionId: s, entry: entry('person', 'ada', `Fact ${i} is kept. Detail ${i} is not.`) });

@@ -4,6 +4,7 @@ import { reusableResponse } from '@troupe/grpc';
 import { createHash } from 'node:crypto';
 import { CacheRegistry } from '../caches/cache-registry';
 import { InvalidationBus } from '../caches/invalidation-bus';
+import { HistoryEntry } from '../history/history.repository';
 import { HistoryService, sessionTag } from '../history/history.service';
 import { MemoryBlock } from '../memory/memory-block.repository';
 import { MemoryService, memoryTags } from '../memory/memory.service';
@@ -27,6 +28,8 @@ export interface AssembleRequest {
   followLatest: boolean;
   userId: string;
   variables: Record<string, string>;
+  /** Appended to the session's history first (see appendThenAssemble). */
+  append?: Omit<HistoryEntry, 'id' | 'createdAt'> | null;
 }
 
 type Assembled = roleContext.AssembleContextResponse;
@@ -60,18 +63,34 @@ export class ContextService {
   ) {}
 
   async assemble(request: AssembleRequest): Promise<Assembled> {
-    const windows = this.caches.forClass(this.config.WINDOW_CACHE_CLASS);
-    const key = windowKey(request);
+    if (request.append) return this.appendThenAssemble(request, request.append);
     // A hit is the answer itself, already encoded: no copy, no protobuf work (reusableResponse).
-    const hit = windows?.getLocal<Assembled>(key);
+    const hit = this.caches.forClass(this.config.WINDOW_CACHE_CLASS)?.getLocal<Assembled>(windowKey(request));
     if (hit) return hit;
+    return this.build(request);
+  }
 
+  /**
+   * A turn's opening entry, then its context, in one call: the role and the variables are
+   * checked before anything is written (a refusal means nothing was appended), then the entry
+   * is appended (which drops the session's cached windows everywhere) and the window is built.
+   */
+  private async appendThenAssemble(request: AssembleRequest, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<Assembled> {
+    const role = await this.resolveRole(request);
+    this.variableValues(role, request);
+    const appendedId = await this.history.append(request.sessionId, entry);
+    return { ...(await this.build(request, role)), appendedId };
+  }
+
+  /** The cold path: everything read and fitted into the budget, then cached (unless invalidated meanwhile). */
+  private async build(request: AssembleRequest, resolved?: StoredRole): Promise<Assembled> {
+    const windows = this.caches.forClass(this.config.WINDOW_CACHE_CLASS);
     // An invalidation that lands while we read must not be undone by caching what we read.
     const epoch = this.bus.epoch;
     // The history does not depend on the role: it is read while the role's pin is resolved.
     const historyRead = this.history.read(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH);
     historyRead.catch(() => undefined); // awaited below; a failed role lookup must not leave it unhandled
-    const role = await this.resolveRole(request);
+    const role = resolved ?? (await this.resolveRole(request));
     const values = this.variableValues(role, request);
     const tokenizer = this.tokens.forModel(role.model);
     const [persona, { entries, summary }, blocks] = await Promise.all([
@@ -99,6 +118,7 @@ export class ContextService {
       summaryIncluded: summaryAt >= 0 && window.included[summaryAt],
       recallMode,
       cached: false,
+      appendedId: '',
     };
     if (window.historyEntries > 0) {
       const oldestShown = entries[entries.length - window.historyEntries].id;
@@ -106,7 +126,7 @@ export class ContextService {
     }
     const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
     if (windows && !this.bus.invalidatedSince(epoch, tags)) {
-      windows.setLocal(key, reusableResponse({ ...assembled, cached: true }), approximateBytes(assembled), tags);
+      windows.setLocal(windowKey(request), reusableResponse({ ...assembled, cached: true }), approximateBytes(assembled), tags);
     }
     return assembled;
   }

@@ -91,7 +91,8 @@ export class RoleContextController implements roleContext.RoleContextServiceCont
   }
 
   async assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse> {
-    const dto = this.assembleRequests.validate(request);
+    // A request that appends is one of a kind (its entry): checked each time, not remembered.
+    const dto = request.append ? validateGrpcRequest(AssembleContextDto, request) : this.assembleRequests.validate(request);
     return answer(() => this.context.assemble(dto));
   }
 

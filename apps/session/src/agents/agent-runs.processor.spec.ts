@@ -32,7 +32,11 @@ function scriptedPorts(history: { sessionId: string; text: string }[]): Director
   const scripts = JSON.parse(JSON.stringify(SCRIPTS)) as Record<string, string[]>;
   return {
     appendHistory: async (r: roleContext.AppendHistoryRequest) => void history.push({ sessionId: r.sessionId, text: r.entry!.text }),
-    assembleContext: async (r) => ({ role: { id: r.roleId, model: 'm' } as roleContext.Role, messages: [], historyEntries: 0, tokenCount: 0, tokenBudget: 0, tokenizer: '', summaryIncluded: false, recallMode: '', cached: false }),
+    assembleContext: async (r) => {
+      // As role-context does: the turn's opening message is appended before the context is built.
+      if (r.append) history.push({ sessionId: r.sessionId, text: r.append.text });
+      return { role: { id: r.roleId, model: 'm' } as roleContext.Role, messages: [], historyEntries: 0, tokenCount: 0, tokenBudget: 0, tokenizer: '', summaryIncluded: false, recallMode: '', cached: false, appendedId: r.append ? 'x-0' : '' };
+    },
     async *generate(r: inference.GenerateRequest): AsyncIterable<inference.GenerateResponse> {
       const [turnId, roleId] = r.requestId.split(':');
       const text = scripts[`${roleId}:${turnId.split('.').pop()}`]?.shift() ?? 'nothing more';

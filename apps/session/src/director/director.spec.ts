@@ -26,6 +26,8 @@ class ScriptedPorts implements DirectorPorts {
   readonly contextRequests: roleContext.AssembleContextRequest[] = [];
   async assembleContext(request: roleContext.AssembleContextRequest): Promise<roleContext.AssembleContextResponse> {
     this.contextRequests.push(request);
+    // As role-context does: the turn's opening message is appended before the context is built.
+    if (request.append) this.history.push(request.append);
     return {
       role: { id: request.roleId, version: 1, name: request.roleId, model: 'm', generation: undefined } as roleContext.Role,
       messages: [],
@@ -36,6 +38,7 @@ class ScriptedPorts implements DirectorPorts {
       summaryIncluded: false,
       recallMode: 'none',
       cached: false,
+      appendedId: request.append ? `${this.history.length}-0` : '',
     };
   }
   async *generate(request: inference.GenerateRequest, signal: AbortSignal): AsyncIterable<inference.GenerateResponse> {
@@ -95,6 +98,61 @@ function turn(policy: Partial<SessionPolicy> = {}, roles = ROLES): Turn {
 const call = (name: string, args: object) => `<tool_call>${JSON.stringify({ name, arguments: args })}</tool_call>`;
 
 describe('Director', () => {
+  describe("the person's message", () => {
+    it('rides on the first context request, is noted as recorded once, and later requests carry nothing', async () => {
+      const ports = new ScriptedPorts({ narrator: ['Once.'], critic: ['Twice.'] });
+      const appended: string[] = [];
+      const original = ports.appendHistory.bind(ports);
+      ports.appendHistory = async (r) => {
+        appended.push(r.entry!.speaker);
+        await original(r);
+      };
+      let noted = 0;
+      await new Director(ports).run(turn(), new AbortController().signal, { onPersonRecorded: async () => void noted++ });
+      expect(ports.contextRequests.map((r) => r.append?.text)).toEqual(['hello', undefined]);
+      expect(appended).toEqual(['narrator', 'critic']);
+      expect(noted).toBe(1);
+      expect(ports.history.map((h) => h.speaker)).toEqual(['ada', 'narrator', 'critic']);
+    });
+
+    it('is appended when the turn ends if the request carrying it failed, once', async () => {
+      const ports = new ScriptedPorts({ narrator: ['Once.'] });
+      const assemble = ports.assembleContext.bind(ports);
+      ports.assembleContext = async (r) => {
+        if (r.append) throw new Error('role-context unavailable');
+        return assemble(r);
+      };
+      let noted = 0;
+      const outcome = await new Director(ports).run(turn({ turnPolicy: 'single' }), new AbortController().signal, { onPersonRecorded: async () => void noted++ });
+      expect(outcome.reason).toBe('error');
+      expect(ports.history.map((h) => h.speaker)).toEqual(['ada']);
+      expect(noted).toBe(1);
+    });
+
+    it('is appended before the moderator is asked, under the selector policy', async () => {
+      const ports = new ScriptedPorts({ narrator: ['critic', 'Once.'], critic: ['Twice.'] });
+      await new Director(ports).run(turn({ turnPolicy: 'selector', moderator: 'narrator', maxTurnsPerMessage: 1 }), new AbortController().signal);
+      expect(ports.contextRequests.every((r) => r.append === undefined)).toBe(true);
+      expect(ports.history[0].speaker).toBe('ada');
+    });
+
+    it('is appended when the turn stops before any role answers', async () => {
+      const ports = new ScriptedPorts({});
+      const abort = new AbortController();
+      abort.abort('cancelled');
+      await new Director(ports).run(turn(), abort.signal);
+      expect(ports.contextRequests).toHaveLength(0);
+      expect(ports.history.map((h) => h.speaker)).toEqual(['ada']);
+    });
+
+    it('is not appended at all when the turn was taken over with it recorded', async () => {
+      const ports = new ScriptedPorts({ narrator: ['Once.'] });
+      await new Director(ports).run(turn({ turnPolicy: 'single' }), new AbortController().signal, { personRecorded: true });
+      expect(ports.contextRequests[0].append).toBeUndefined();
+      expect(ports.history.map((h) => h.speaker)).toEqual(['narrator']);
+    });
+  });
+
   it('round-robin: every role answers once, in order, and the turn says it completed', async () => {
     const ports = new ScriptedPorts({ narrator: ['Once upon a time.'], critic: ['Too short.'] });
     const outcome = await new Director(ports).run(turn(), new AbortController().signal);

@@ -65,7 +65,19 @@ const SELECTOR_INSTRUCTION = (names: string) =>
  * policy says, each reply may call tools (fed back to the same role), and the turn stops at
  * the first limit reached — every stop says why.
  */
+/** A turn's opening message on its way into history (see runTurn). */
+interface Opening {
+  /** Still to be appended: the first context request of the turn carries it. */
+  entry?: roleContext.HistoryEntry;
+  onRecorded?: () => Promise<void>;
+  /** Set once it is appended: the caller noting so. */
+  noted?: Promise<void>;
+}
+
 export class Director {
+  /** Per running turn (one Director serves many at once). */
+  private readonly openings = new WeakMap<Turn, Opening>();
+
   constructor(private readonly ports: DirectorPorts) {}
 
   /**
@@ -88,12 +100,41 @@ export class Director {
   ): Promise<TurnOutcome> {
     const { sessionId, turnId, policy } = turn;
     if (!options.personRecorded) {
-      await this.ports.appendHistory({
-        sessionId,
-        entry: { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '', toolCallsJson: '' },
-      });
-      await options.onPersonRecorded?.();
+      const entry: roleContext.HistoryEntry = { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '', toolCallsJson: '' };
+      if (policy.turnPolicy === 'selector') {
+        // The moderator's context comes first and must show the message.
+        await this.ports.appendHistory({ sessionId, entry });
+        await options.onPersonRecorded?.();
+      } else {
+        // Rides on the first reply's context request: one call to role-context fewer on the way
+        // to the first token.
+        this.openings.set(turn, { entry, onRecorded: options.onPersonRecorded });
+      }
     }
+    try {
+      return await this.takeTurns(turn, signal);
+    } finally {
+      await this.settleOpening(turn);
+    }
+  }
+
+  /**
+   * The person's message is in history when the turn ends: appended now if no context request
+   * carried it (the turn stopped first, or that request failed), and noted as recorded.
+   */
+  private async settleOpening(turn: Turn): Promise<void> {
+    const opening = this.openings.get(turn);
+    if (!opening) return;
+    this.openings.delete(turn);
+    if (opening.entry) {
+      await this.ports.appendHistory({ sessionId: turn.sessionId, entry: opening.entry });
+      await opening.onRecorded?.();
+    }
+    await opening.noted;
+  }
+
+  private async takeTurns(turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
+    const { sessionId, turnId, policy } = turn;
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     const state: SpeakerState = { roles: turn.roles, spoken: [] };
     const replies: SessionEventPayload<'reply.done'>[] = [];
@@ -252,6 +293,10 @@ export class Director {
     let streamed = 0;
     let done: inference.GenerateDone | undefined;
     let error: ChatError | undefined;
+    // The turn's opening message, when it still waits to be appended: the first context asks for it.
+    const opening = this.openings.get(turn);
+    const append = opening?.entry;
+    if (opening) opening.entry = undefined;
     try {
       const context = await this.ports.assembleContext({
         sessionId,
@@ -261,7 +306,13 @@ export class Director {
         followLatest: turn.policy.followLatestRoles,
         userId: turn.authorId,
         variables: {},
+        append,
       });
+      if (append && opening) {
+        // Noted while the reply streams; the turn waits for it (and its failure) before it ends.
+        opening.noted = opening.onRecorded?.() ?? Promise.resolve();
+        opening.noted.catch(() => undefined);
+      }
       const defaults = context.role?.generation;
       const maxNewTokens = Math.max(1, Math.min(defaults?.maxNewTokens || tokenAllowance, tokenAllowance));
       for await (const chunk of this.ports.generate(
@@ -295,6 +346,9 @@ export class Director {
       }
     } catch (e) {
       if (!signal.aborted) error = this.ports.describeError(e);
+      // Not known to be written: appended when the turn ends (role-context checks a request
+      // before it writes, so a refusal never leaves it written).
+      if (append && opening && opening.noted === undefined) opening.entry = append;
     }
     const finishReason = error ? 'error' : signal.aborted ? abortReason(signal) : (done?.finishReason ?? 'stop');
     const usage = { promptTokens: done?.usage?.promptTokens ?? 0, completionTokens: done?.usage?.completionTokens ?? streamed };
@@ -314,7 +368,7 @@ export class Director {
   private async select(turn: Turn, signal: AbortSignal): Promise<RoleSummary | undefined> {
     const moderator = turn.policy.moderator || turn.roles[0].id;
     try {
-      const context = await this.ports.assembleContext({ sessionId: turn.sessionId, roleId: moderator, roleVersion: 0, followLatest: true, userId: turn.authorId, variables: {} });
+      const context = await this.ports.assembleContext({ sessionId: turn.sessionId, roleId: moderator, roleVersion: 0, followLatest: true, userId: turn.authorId, variables: {}, append: undefined });
       const names = turn.roles.map((r) => r.name).join(', ');
       let answer = '';
       for await (const chunk of this.ports.generate(

@@ -138,6 +138,12 @@ export class AssembleContextDto {
   @IsObject()
   @Validate(StringMapConstraint)
   variables: Record<string, string> = {};
+
+  /** Appended to the history before the context is assembled (a turn's opening message). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => HistoryEntryDto)
+  append?: HistoryEntryDto | null;
 }
 
 export class MemoryOwnerDto {

@@ -147,6 +147,13 @@ export interface AssembleContextRequest {
   userId: string;
   /** Values for the persona's declared variables (override the role's defaults). */
   variables: { [key: string]: string };
+  /**
+   * Appended to the session's history first, as AppendHistory would, so a turn's opening
+   * message and its first context take one call. Checked with the rest of the request and the
+   * role before anything is written: an answer of INVALID_ARGUMENT or NOT_FOUND means it was not
+   * appended.
+   */
+  append: HistoryEntry | undefined;
 }
 
 export interface AssembleContextRequest_VariablesEntry {
@@ -176,6 +183,8 @@ export interface AssembleContextResponse {
   recallMode: string;
   /** True when the assembled window came from the cache. */
   cached: boolean;
+  /** The id of the entry `append` added ("" when the request had none). */
+  appendedId: string;
 }
 
 export interface MemoryBlock {
