@@ -59,12 +59,6 @@ interface ReplyResult {
 const SELECTOR_INSTRUCTION = (names: string) =>
   `You moderate this conversation. Who should speak next: ${names}? Answer with one name only.`;
 
-/**
- * The turn engine, free of sockets and Nest so sessions with no person (background agents)
- * run it too. One person's message goes into history; then roles reply as the session's turn
- * policy says, each reply may call tools (fed back to the same role), and the turn stops at
- * the first limit reached — every stop says why.
- */
 /** A turn's opening message on its way into history (see runTurn). */
 interface Opening {
   /** Still to be appended: the first context request of the turn carries it. */
@@ -74,6 +68,12 @@ interface Opening {
   noted?: Promise<void>;
 }
 
+/**
+ * The turn engine, free of sockets and Nest so sessions with no person (background agents)
+ * run it too. One person's message goes into history; then roles reply as the session's turn
+ * policy says, each reply may call tools (fed back to the same role), and the turn stops at
+ * the first limit reached — every stop says why.
+ */
 export class Director {
   /** Per running turn (one Director serves many at once). */
   private readonly openings = new WeakMap<Turn, Opening>();
