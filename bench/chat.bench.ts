@@ -173,9 +173,15 @@ async function openSessions(sockets: Socket[], role: string): Promise<string[]> 
  */
 async function warmUp(name: string, sockets: Socket[], sessionIds: string[]): Promise<void> {
   for (let round = 1; round <= WARM_UP_ROUNDS; round++) {
-    const run = await runTurns(sockets, sessionIds, sockets.map(() => 0), 300_000);
-    log(`${name} warm-up round ${round}: ${Math.round(run.results.reduce((n, r) => n + r.tokens, 0) / (run.wallMs / 1000))} tokens/s`);
+    log(`${name} warm-up round ${round}: ${Math.round((await throughputRound(sockets, sessionIds)).tps)} tokens/s`);
   }
+}
+
+/** One message per socket at once (pace 0), and what it delivered. */
+async function throughputRound(sockets: Socket[], sessionIds: string[]) {
+  const run = await runTurns(sockets, sessionIds, sockets.map(() => 0), 300_000);
+  const tokens = run.results.reduce((n, r) => n + r.tokens, 0);
+  return { ...run, tokens, events: run.results.reduce((n, r) => n + r.events, 0), tps: tokens / (run.wallMs / 1000) };
 }
 
 /**
@@ -188,9 +194,7 @@ async function measuredRounds(sockets: Socket[], sessionsOf: () => Promise<strin
   for (let i = 0; i < MEASURED_ROUNDS; i++) {
     const sessionIds = await sessionsOf();
     const cpu = cpuMeter?.();
-    const run = await runTurns(sockets, sessionIds, sockets.map(() => 0), 300_000);
-    const tokens = run.results.reduce((n, r) => n + r.tokens, 0);
-    rounds.push({ ...run, tokens, events: run.results.reduce((n, r) => n + r.events, 0), tps: tokens / (run.wallMs / 1000), cpuMs: cpu?.ms() ?? {} });
+    rounds.push({ ...(await throughputRound(sockets, sessionIds)), cpuMs: cpu?.ms() ?? {} });
   }
   return rounds;
 }

@@ -12,12 +12,10 @@ interface InvalidationMessage {
 
 const RECENT_INVALIDATIONS = 4096;
 
-/** See InvalidationBus.prepare. */
-export interface PreparedInvalidation {
+/** The PUBLISH an invalidation needs, for a caller that sends it in its own MULTI (publishWith). */
+export interface InvalidationNotice {
   channel: string;
   message: string;
-  confirm(receivers: number): Promise<void>;
-  abandon(): void;
 }
 
 interface Waiting {
@@ -72,24 +70,16 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
 
   /** Drops the tags on every instance; resolves when all of them confirmed (or the wait timed out). */
   async publish(tags: string[]): Promise<void> {
-    const notice = this.prepare(tags);
-    let receivers: number;
-    try {
-      receivers = await this.redis.publish(notice.channel, notice.message);
-    } catch (e) {
-      notice.abandon();
-      throw e;
-    }
-    await notice.confirm(receivers);
+    await this.publishWith(tags, async (notice) => ({ receivers: await this.redis.publish(notice.channel, notice.message), value: undefined }));
   }
 
   /**
-   * An invalidation whose PUBLISH the caller sends itself, in the MULTI of the write it
-   * announces (one round trip for both): drops the tags here at once; `confirm` takes what
-   * PUBLISH returned and resolves when every other instance confirmed (or the wait timed out);
-   * `abandon` forgets it when the write failed.
+   * Like publish, with the PUBLISH sent by `write` (in the MULTI of the write it announces: one
+   * round trip for both), which returns how many received it with its own result. Drops the
+   * tags here at once; resolves with that result once every other instance confirmed (or the
+   * wait timed out).
    */
-  prepare(tags: string[]): PreparedInvalidation {
+  async publishWith<T>(tags: string[], write: (notice: InvalidationNotice) => Promise<{ receivers: number; value: T }>): Promise<T> {
     this.apply(tags);
     const nonce = randomUUID();
     const message: InvalidationMessage = { from: this.instanceId, nonce, tags };
@@ -97,22 +87,22 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     const waiting: Waiting = { acks: 0, expected: undefined, done: () => undefined };
     const confirmed = new Promise<void>((resolve) => (waiting.done = resolve));
     this.pending.set(nonce, waiting);
-    const confirm = async (receivers: number) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        // Our own subscriber is one of the receivers; it ignores its own messages.
-        waiting.expected = receivers - 1;
-        if (waiting.acks >= waiting.expected) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const { receivers, value } = await write({ channel: this.channel, message: JSON.stringify(message) });
+      // Our own subscriber is one of the receivers; it ignores its own messages.
+      waiting.expected = receivers - 1;
+      if (waiting.acks < waiting.expected) {
         const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.config.INVALIDATION_ACK_TIMEOUT_MS)));
         if (await Promise.race([confirmed.then(() => false), timedOut])) {
           this.logger.warn({ tags, expected: waiting.expected, acks: waiting.acks }, 'cache invalidation not confirmed by every instance in time');
         }
-      } finally {
-        clearTimeout(timer);
-        this.pending.delete(nonce);
       }
-    };
-    return { channel: this.channel, message: JSON.stringify(message), confirm, abandon: () => this.pending.delete(nonce) };
+      return value;
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(nonce);
+    }
   }
 
   private receive(channel: string, raw: string): void {

@@ -1,6 +1,7 @@
 import { Logger } from '@troupe/logging';
 import { Redis } from '@troupe/redis';
 import { randomBytes } from 'node:crypto';
+import { TEST_REDIS_URL, deleteKeysWithPrefix } from '../../../../test/support/redis-cleanup';
 import { InvalidationBus } from '../caches/invalidation-bus';
 import { RolePinsRepository } from '../context/role-pins.repository';
 import { RoleContextConfig } from '../role-context.config';
@@ -10,7 +11,6 @@ import { sessionKeys } from './session-keys';
 
 // Integration with the real Redis: an append announces itself in its own MULTI and a pin is
 // set-or-read at once (fewer round trips); these check they still keep what they promise.
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
 
 describe('history appends and role pins on Redis', () => {
@@ -18,7 +18,7 @@ describe('history appends and role pins on Redis', () => {
   const config = Object.assign(new RoleContextConfig(), { REDIS_KEY_PREFIX: prefix, HISTORY_MAX_ENTRIES: 4, HISTORY_COMPACTION_BATCH: 2, INVALIDATION_ACK_TIMEOUT_MS: 2000 });
   const connections: Redis[] = [];
   const redis = () => {
-    const r = new Redis(REDIS_URL, { keyPrefix: prefix });
+    const r = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
     connections.push(r);
     return r;
   };
@@ -32,14 +32,7 @@ describe('history appends and role pins on Redis', () => {
 
   afterAll(async () => {
     await Promise.all(buses.map((b) => b.onApplicationShutdown()));
-    const cleanup = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await cleanup.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await cleanup.del(...keys);
-    } while (cursor !== '0');
-    cleanup.disconnect();
+    await deleteKeysWithPrefix(prefix);
     for (const r of connections) r.disconnect();
   });
 

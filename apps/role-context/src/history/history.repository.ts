@@ -3,6 +3,7 @@ import { roleContext } from '@troupe/contracts';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { REDIS, Redis } from '@troupe/redis';
 import { randomUUID } from 'node:crypto';
+import type { InvalidationNotice } from '../caches/invalidation-bus';
 import { RoleContextConfig } from '../role-context.config';
 import { foldIntoSummary } from './extractive-summary';
 import { allSessionKeys, refreshExpiry, sessionKeys } from './session-keys';
@@ -33,7 +34,7 @@ export class HistoryRepository {
    * write. Returns the entry id, how many received the notice, and whether older entries were
    * folded into the summary afterwards (then the notice went out before that change).
    */
-  async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>, notice?: { channel: string; message: string }): Promise<{ id: string; receivers: number; compacted: boolean }> {
+  async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>, notice?: InvalidationNotice): Promise<{ id: string; receivers: number; compacted: boolean }> {
     const fields: Record<string, string> = {
       speakerKind: entry.speakerKind,
       speaker: entry.speaker,

@@ -16,15 +16,10 @@ export class HistoryService {
 
   async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<string> {
     // The invalidation rides in the append's own MULTI: one round trip for both.
-    const notice = this.bus.prepare([sessionTag(sessionId)]);
-    let appended: Awaited<ReturnType<HistoryRepository['append']>>;
-    try {
-      appended = await this.repository.append(sessionId, entry, notice);
-    } catch (e) {
-      notice.abandon();
-      throw e;
-    }
-    await notice.confirm(appended.receivers);
+    const appended = await this.bus.publishWith([sessionTag(sessionId)], async (notice) => {
+      const result = await this.repository.append(sessionId, entry, notice);
+      return { receivers: result.receivers, value: result };
+    });
     // A compaction changed the history after the notice: windows read in between must go too.
     if (appended.compacted) await this.bus.publish([sessionTag(sessionId)]);
     return appended.id;
