@@ -2,21 +2,23 @@
  * npm run bench:inference [-- --json]
  *
  * For the shipped tiny-decoder, at 1, 8, 32 and 64 concurrent streams of 64 new tokens each:
- *   (a) service: the inference service as its own process, over gRPC (continuous batching),
- *       measured after one unmeasured run at the same concurrency (steady state);
+ *   (a) service: the inference service as its own process, over gRPC (continuous batching);
  *   (b) sequential: the same requests one at a time straight on onnxruntime-node (batch 1);
- *   (c) ceiling: onnxruntime-node in this process at the best batch size <= the concurrency,
- *       fixed batches, no scheduler, no transport, no streaming.
- * Also the service main thread's event-loop delay p99 during each service run, and the CPU time
- * per token of the service's main thread, of its other threads (model workers) and of this
- * bench's gRPC client (Linux /proc; steadier than tokens/s on a shared machine). Prints a table
- * (unless --json) and one JSON object on the last line.
+ *   (c) ceiling: the same requests on onnxruntime-node in this process at the best batch size
+ *       <= the concurrency, each group prefilled in one padded run and decoded together as the
+ *       engine does, with no scheduler, transport or streaming around it.
+ * Also the service main thread's event-loop delay p99 during its runs, and the CPU time per token
+ * of the service's main thread, of its other threads (model workers) and of this bench's gRPC
+ * client (Linux /proc; steadier than tokens/s on a shared machine). Prints a table (unless
+ * --json) and one JSON object on the last line.
  * `--cpu-prof-dir <dir>` writes a CPU profile of the inference process there (node --cpu-prof).
  *
- * One run of 64 streams lasts about 0.1 s, and on this shared 2-core machine consecutive runs
- * differed by ±15 %; so every figure is the median of ROUNDS runs (BENCH_ROUNDS, default 5):
- * service runs at each concurrency, sequential runs, and in-process runs per batch size (half
- * before the service runs, half after). TTFT percentiles and CPU per token pool all rounds.
+ * A 64-stream run lasts about 0.1 s, and this shared 2-core machine's speed swings by 2x within
+ * seconds (the in-process figure alone went 22k → 55k tok/s between consecutive runs). So the
+ * three are measured side by side: each of ROUNDS rounds (BENCH_ROUNDS, default 5) runs the
+ * service, then (b) and (c) on the same requests, and the ratios are the medians of the rounds'
+ * own ratios; the tokens/s figures are medians over the rounds. Everything is warmed up first,
+ * the service as a long-running one is and the in-process loops alike.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +27,7 @@ import { INFERENCE_CONTRACT, inference, tokenDeltaCount } from '@troupe/contract
 import { GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { encodeChatPrompt } from '../apps/inference/src/runtime/chat-template';
-import { CausalLmSession, KvCache } from '../apps/inference/src/runtime/causal-lm.session';
+import { CausalLmSession } from '../apps/inference/src/runtime/causal-lm.session';
 import { argmax } from '../apps/inference/src/runtime/sampling';
 import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
 
@@ -49,13 +51,6 @@ function percentile(values: number[], p: number): number {
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const median = (values: number[]) => percentile(values, 50);
-
-/** `run` ROUNDS times in a row; the runs' results in order. */
-async function rounds<T>(run: () => Promise<T>, n = ROUNDS): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < n; i++) results.push(await run());
-  return results;
-}
 
 /** (a) N concurrent gRPC streams; tokens/s over the wall time, TTFT per stream. */
 async function serviceRun(grpc: GrpcClient, n: number, newTokens = NEW_TOKENS): Promise<{ tps: number; ttft: number[]; tokens: number }> {
@@ -98,20 +93,19 @@ function processCpuMs(pid: number | undefined): { main: number; all: number } {
   return { main: ms(`/proc/${pid}/task/${pid}/stat`), all };
 }
 
-/** CPU µs per token spent by the service's main thread, its other threads, and this client. */
-async function withCpuPerToken<T extends { tokens: number }>(pid: number | undefined, run: () => Promise<T>): Promise<T & { cpu: { main: number; workers: number; client: number } }> {
+/** `run`, and the CPU µs the service's main thread, its other threads and this client spent meanwhile. */
+async function withCpu<T>(pid: number | undefined, run: () => Promise<T>): Promise<T & { cpuUs: { main: number; workers: number; client: number } }> {
   const before = processCpuMs(pid);
   const client = process.cpuUsage();
   const result = await run();
   const after = processCpuMs(pid);
   const clientUs = process.cpuUsage(client);
-  const perToken = (us: number) => round(us / result.tokens, 1);
   return {
     ...result,
-    cpu: {
-      main: perToken((after.main - before.main) * 1000),
-      workers: perToken((after.all - after.main - (before.all - before.main)) * 1000),
-      client: perToken(clientUs.user + clientUs.system),
+    cpuUs: {
+      main: (after.main - before.main) * 1000,
+      workers: (after.all - after.main - (before.all - before.main)) * 1000,
+      client: clientUs.user + clientUs.system,
     },
   };
 }
@@ -123,15 +117,13 @@ async function scrapeEventLoopP99(url: string): Promise<number> {
   return Math.max(0, raw - ELD_RESOLUTION_S) * 1000;
 }
 
-/** Prefill + (NEW_TOKENS - 1) greedy decode steps for a group of prompts decoded together. */
+/**
+ * One group decoded together, as the engine runs a burst: one padded prefill run, then
+ * (NEW_TOKENS - 1) greedy decode steps over the whole group.
+ */
 async function generateGroup(session: CausalLmSession, prompts: number[][]): Promise<number> {
-  const caches: KvCache[] = [];
-  const last: number[] = [];
-  for (const p of prompts) {
-    const seq = session.createSequence();
-    last.push(argmax(await seq.prefill(p)));
-    caches.push(seq.cache);
-  }
+  const caches = prompts.map(() => session.createSequence().cache);
+  const last = (await session.prefillBatch(caches, prompts)).map(argmax);
   for (let step = 1; step < NEW_TOKENS; step++) {
     const logits = await session.decodeBatch(caches, last);
     logits.forEach((l, i) => (last[i] = argmax(l)));
@@ -139,11 +131,27 @@ async function generateGroup(session: CausalLmSession, prompts: number[][]): Pro
   return prompts.length * NEW_TOKENS;
 }
 
-async function inProcessTps(session: CausalLmSession, prompts: number[][], batch: number): Promise<number> {
+/** Tokens/s of `prompts` run in groups of `batch`, the whole set `repeat` times over. */
+async function inProcessTps(session: CausalLmSession, prompts: number[][], batch: number, repeat = 1): Promise<number> {
   const started = performance.now();
   let tokens = 0;
-  for (let i = 0; i < prompts.length; i += batch) tokens += await generateGroup(session, prompts.slice(i, i + batch));
+  for (let r = 0; r < repeat; r++) {
+    for (let i = 0; i < prompts.length; i += batch) tokens += await generateGroup(session, prompts.slice(i, i + batch));
+  }
   return tokens / ((performance.now() - started) / 1000);
+}
+
+const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
+
+/**
+ * (b) and (c) for n requests: tokens/s at batch 1, and the best over batch sizes <= n. Small n
+ * repeat their requests to at least 16 (a single 64-token request takes ~10 ms, too short to time).
+ */
+async function inProcessRound(session: CausalLmSession, prompts: number[][]): Promise<{ sequential: number; ceiling: number; byBatch: Map<number, number> }> {
+  const repeat = Math.ceil(16 / prompts.length);
+  const byBatch = new Map<number, number>();
+  for (const b of BATCH_SIZES.filter((b) => b <= prompts.length)) byBatch.set(b, await inProcessTps(session, prompts, b, repeat));
+  return { sequential: byBatch.get(1)!, ceiling: Math.max(...byBatch.values()), byBatch };
 }
 
 async function main(): Promise<void> {
@@ -155,18 +163,10 @@ async function main(): Promise<void> {
   const tokenizer = ByteLevelBpeTokenizer.fromFile(join(modelDir, session.manifest.files.tokenizer));
   const prompts = (n: number) => Array.from({ length: n }, (_, i) => encodeChatPrompt(tokenizer, [{ role: 'user', content: userText(i) }]));
 
-  // (c) in-process throughput per batch size on 64 requests, half the rounds before and half
-  // after the service runs; the median per batch size counts.
-  // Warm-up: one unmeasured pass over every batch size (V8 optimizes the bench's own decode
-  // loop, onnxruntime grows its arena), as the service gets its own warm-up below.
-  for (const b of [1, 2, 4, 8, 16, 32, 64]) await inProcessTps(session, prompts(64), b);
-  const batchSamples = new Map<number, number[]>();
-  const measureBatches = async (n: number) => {
-    for (let r = 0; r < n; r++) {
-      for (const b of [1, 2, 4, 8, 16, 32, 64]) batchSamples.set(b, [...(batchSamples.get(b) ?? []), await inProcessTps(session, prompts(64), b)]);
-    }
-  };
-  await measureBatches(Math.ceil(ROUNDS / 2));
+  // Warm-up of the in-process loops (V8 optimizes the bench's decode loop, onnxruntime grows its
+  // arena): three passes over every batch size. The sequential figure kept rising through a
+  // bench that gave it one pass.
+  for (let pass = 0; pass < 3; pass++) await inProcessRound(session, prompts(64));
 
   const stack = await ServiceStack.start({
     services: ['inference'],
@@ -174,7 +174,8 @@ async function main(): Promise<void> {
     execArgv: cpuProfDir ? { inference: ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] } : undefined,
   });
   const grpc = new GrpcClient(INFERENCE_CONTRACT, stack.grpcAddress('inference'), 120_000);
-  const results: { n: number; svc: Awaited<ReturnType<typeof withCpuPerToken<Awaited<ReturnType<typeof serviceRun>>>>>; eld: number; sequential: number; spread: number[] }[] = [];
+  const rows: Record<string, unknown>[] = [];
+  const batchSamples = new Map<number, number[]>();
   try {
     // The service is warmed up as a long-running service is: 512 short requests, then 24 full
     // runs of 64 streams (~1,500 requests, ~100k tokens). Its throughput at 64 streams kept
@@ -188,44 +189,47 @@ async function main(): Promise<void> {
       // first (the first batch of a new size grows onnxruntime's arena and meets cold code).
       await serviceRun(grpc, n);
       await scrapeEventLoopP99(stack.httpUrl('inference')); // resets the histogram
-      const svc = await withCpuPerToken(stack.pid('inference'), async () => {
-        const runs = await rounds(() => serviceRun(grpc, n));
-        for (const r of runs) if (r.tokens !== n * NEW_TOKENS) throw new Error(`service made ${r.tokens} tokens, expected ${n * NEW_TOKENS}`);
-        return { tps: median(runs.map((r) => r.tps)), ttft: runs.flatMap((r) => r.ttft), tokens: runs.reduce((sum, r) => sum + r.tokens, 0), runsTps: runs.map((r) => r.tps) };
-      });
+      const rounds: { service: number; sequential: number; ceiling: number }[] = [];
+      const ttft: number[] = [];
+      const cpu = { main: 0, workers: 0, client: 0, tokens: 0 };
+      for (let r = 0; r < ROUNDS; r++) {
+        const run = await withCpu(stack.pid('inference'), () => serviceRun(grpc, n));
+        if (run.tokens !== n * NEW_TOKENS) throw new Error(`service made ${run.tokens} tokens, expected ${n * NEW_TOKENS}`);
+        ttft.push(...run.ttft);
+        for (const k of ['main', 'workers', 'client'] as const) cpu[k] += run.cpuUs[k];
+        cpu.tokens += run.tokens;
+        const local = await inProcessRound(session, prompts(n));
+        for (const [b, tps] of local.byBatch) batchSamples.set(b, [...(batchSamples.get(b) ?? []), tps]);
+        rounds.push({ service: run.tps, sequential: local.sequential, ceiling: local.ceiling });
+      }
       const eld = await scrapeEventLoopP99(stack.httpUrl('inference'));
-      const sequential = median(await rounds(() => inProcessTps(session, prompts(n), 1)));
-      results.push({ n, svc, eld, sequential, spread: svc.runsTps });
+      const perToken = (us: number) => round(us / cpu.tokens, 1);
+      const row = {
+        concurrency: n,
+        service_tps: round(median(rounds.map((r) => r.service))),
+        sequential_tps: round(median(rounds.map((r) => r.sequential))),
+        ceiling_tps: round(median(rounds.map((r) => r.ceiling))),
+        service_ttft_p50_ms: round(percentile(ttft, 50), 2),
+        service_ttft_p95_ms: round(percentile(ttft, 95), 2),
+        event_loop_delay_p99_ms: round(eld, 2),
+        service_vs_ceiling: round(median(rounds.map((r) => r.service / r.ceiling)), 3),
+        service_vs_sequential: round(median(rounds.map((r) => r.service / r.sequential)), 2),
+        service_cpu_us_per_token: { main: perToken(cpu.main), workers: perToken(cpu.workers), client: perToken(cpu.client) },
+      };
+      log(
+        `c=${String(n).padStart(2)}  service ${row.service_tps} tok/s (${row.service_vs_ceiling} of ceiling, ${row.service_vs_sequential}x sequential)  ` +
+          `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps}  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms  ` +
+          `cpu µs/token main ${row.service_cpu_us_per_token.main} workers ${row.service_cpu_us_per_token.workers} client ${row.service_cpu_us_per_token.client}  ` +
+          `rounds service/ceiling/sequential ${rounds.map((r) => [r.service, r.ceiling, r.sequential].map((t) => Math.round(t)).join('/')).join(' ')}`,
+      );
+      rows.push(row);
     }
   } finally {
     grpc.close();
     await stack.stop();
   }
-  await measureBatches(Math.floor(ROUNDS / 2));
   await session.release();
-  const batchTps = new Map([...batchSamples].map(([b, samples]) => [b, median(samples)]));
-  log(`in-process tokens/s by batch size (median of ${ROUNDS}): ${JSON.stringify(Object.fromEntries([...batchTps].map(([b, t]) => [b, round(t)])))}`);
-  const rows = results.map(({ n, svc, eld, sequential, spread }) => {
-    const ceiling = Math.max(...[...batchTps].filter(([b]) => b <= n).map(([, t]) => t));
-    const row = {
-      concurrency: n,
-      service_tps: round(svc.tps),
-      sequential_tps: round(sequential),
-      ceiling_tps: round(ceiling),
-      service_ttft_p50_ms: round(percentile(svc.ttft, 50), 2),
-      service_ttft_p95_ms: round(percentile(svc.ttft, 95), 2),
-      event_loop_delay_p99_ms: round(eld, 2),
-      service_vs_ceiling: round(svc.tps / ceiling, 3),
-      service_vs_sequential: round(svc.tps / sequential, 2),
-      service_cpu_us_per_token: svc.cpu,
-    };
-    log(
-      `c=${String(n).padStart(2)}  service ${row.service_tps} tok/s (${row.service_vs_ceiling} of ceiling, ${row.service_vs_sequential}x sequential)  ` +
-        `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps}  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms  ` +
-        `cpu µs/token main ${svc.cpu.main} workers ${svc.cpu.workers} client ${svc.cpu.client}  service runs ${spread.map((t) => Math.round(t)).join(' ')}`,
-    );
-    return row;
-  });
+  log(`in-process tokens/s by batch size (median over the rounds): ${JSON.stringify(Object.fromEntries([...batchSamples].map(([b, t]) => [b, round(median(t))])))}`);
   console.log(JSON.stringify({ model: MODEL, new_tokens: NEW_TOKENS, results: rows }));
 }
 
