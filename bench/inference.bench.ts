@@ -4,9 +4,11 @@
  * For the shipped tiny-decoder, at 1, 8, 32 and 64 concurrent streams of 64 new tokens each:
  *   (a) service: the inference service as its own process, over gRPC (continuous batching);
  *   (b) sequential: the same requests one at a time straight on onnxruntime-node (batch 1);
- *   (c) ceiling: the same requests on onnxruntime-node in this process at the best batch size
- *       <= the concurrency, each group prefilled in one padded run and decoded together as the
- *       engine does, with no scheduler, transport or streaming around it.
+ *   (c) ceiling: the same requests on onnxruntime-node at the best batch size <= the
+ *       concurrency, each group prefilled in one padded run and decoded together as the engine
+ *       does, with no scheduler, transport or streaming around it.
+ * (b) and (c) run in a worker thread of this process (bench/support/in-process-decoder.js), as
+ * the service's engine runs in one of its own.
  * Also the service main thread's event-loop delay p99 during its runs, and the CPU time per token
  * of the service's main thread, of its other threads (model workers) and of this bench's gRPC
  * client (Linux /proc; steadier than tokens/s on a shared machine). Prints a table (unless
@@ -23,12 +25,13 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { INFERENCE_CONTRACT, inference, tokenDeltaCount } from '@troupe/contracts';
 import { GrpcClient } from '@troupe/grpc';
 import { ByteLevelBpeTokenizer } from '@troupe/tokenizer';
 import { encodeChatPrompt } from '../apps/inference/src/runtime/chat-template';
-import { CausalLmSession } from '../apps/inference/src/runtime/causal-lm.session';
-import { argmax } from '../apps/inference/src/runtime/sampling';
+import { loadCausalLmManifest } from '../apps/inference/src/runtime/causal-lm-manifest';
 import { REPO_ROOT, ServiceStack } from '../test/support/service-stack';
 
 const MODEL = 'tiny-decoder';
@@ -117,28 +120,28 @@ async function scrapeEventLoopP99(url: string): Promise<number> {
   return Math.max(0, raw - ELD_RESOLUTION_S) * 1000;
 }
 
-/**
- * One group decoded together, as the engine runs a burst: one padded prefill run, then
- * (NEW_TOKENS - 1) greedy decode steps over the whole group.
- */
-async function generateGroup(session: CausalLmSession, prompts: number[][]): Promise<number> {
-  const caches = prompts.map(() => session.createSequence().cache);
-  const last = (await session.prefillBatch(caches, prompts)).map(argmax);
-  for (let step = 1; step < NEW_TOKENS; step++) {
-    const logits = await session.decodeBatch(caches, last);
-    logits.forEach((l, i) => (last[i] = argmax(l)));
-  }
-  return prompts.length * NEW_TOKENS;
-}
+/** The in-process loops, in a worker thread of this process (bench/support/in-process-decoder.js). */
+class InProcessDecoder {
+  private constructor(private readonly worker: Worker) {}
 
-/** Tokens/s of `prompts` run in groups of `batch`, the whole set `repeat` times over. */
-async function inProcessTps(session: CausalLmSession, prompts: number[][], batch: number, repeat = 1): Promise<number> {
-  const started = performance.now();
-  let tokens = 0;
-  for (let r = 0; r < repeat; r++) {
-    for (let i = 0; i < prompts.length; i += batch) tokens += await generateGroup(session, prompts.slice(i, i + batch));
+  static async start(modelDir: string): Promise<InProcessDecoder> {
+    const worker = new Worker(join(REPO_ROOT, 'bench', 'support', 'in-process-decoder.js'), { workerData: { modelDir, newTokens: NEW_TOKENS, repoRoot: REPO_ROOT } });
+    const first = await once(worker, 'message');
+    if (first[0].error) throw new Error(`in-process decoder: ${first[0].error}`);
+    return new InProcessDecoder(worker);
   }
-  return tokens / ((performance.now() - started) / 1000);
+
+  /** Tokens/s of `prompts` run in groups of `batch`, the whole set `repeat` times over. */
+  async tps(prompts: number[][], batch: number, repeat = 1): Promise<number> {
+    this.worker.postMessage({ prompts, batch, repeat });
+    const [reply] = (await once(this.worker, 'message')) as [{ tps?: number; error?: string }];
+    if (reply.tps === undefined) throw new Error(`in-process decoder: ${reply.error}`);
+    return reply.tps;
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
 }
 
 const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
@@ -147,10 +150,10 @@ const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
  * (b) and (c) for n requests: tokens/s at batch 1, and the best over batch sizes <= n. Small n
  * repeat their requests to at least 16 (a single 64-token request takes ~10 ms, too short to time).
  */
-async function inProcessRound(session: CausalLmSession, prompts: number[][]): Promise<{ sequential: number; ceiling: number; byBatch: Map<number, number> }> {
+async function inProcessRound(decoder: InProcessDecoder, prompts: number[][]): Promise<{ sequential: number; ceiling: number; byBatch: Map<number, number> }> {
   const repeat = Math.ceil(16 / prompts.length);
   const byBatch = new Map<number, number>();
-  for (const b of BATCH_SIZES.filter((b) => b <= prompts.length)) byBatch.set(b, await inProcessTps(session, prompts, b, repeat));
+  for (const b of BATCH_SIZES.filter((b) => b <= prompts.length)) byBatch.set(b, await decoder.tps(prompts, b, repeat));
   return { sequential: byBatch.get(1)!, ceiling: Math.max(...byBatch.values()), byBatch };
 }
 
@@ -159,14 +162,14 @@ async function main(): Promise<void> {
   if (!existsSync(join(modelDir, 'manifest.json'))) execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/build-models.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (!existsSync(join(REPO_ROOT, 'dist/apps/inference/src/main.js'))) execFileSync(process.execPath, ['scripts/build.js'], { cwd: REPO_ROOT, stdio: 'inherit' });
 
-  const session = await CausalLmSession.load(modelDir);
-  const tokenizer = ByteLevelBpeTokenizer.fromFile(join(modelDir, session.manifest.files.tokenizer));
+  const decoder = await InProcessDecoder.start(modelDir);
+  const tokenizer = ByteLevelBpeTokenizer.fromFile(join(modelDir, loadCausalLmManifest(modelDir).files.tokenizer));
   const prompts = (n: number) => Array.from({ length: n }, (_, i) => encodeChatPrompt(tokenizer, [{ role: 'user', content: userText(i) }]));
 
   // Warm-up of the in-process loops (V8 optimizes the bench's decode loop, onnxruntime grows its
   // arena): three passes over every batch size. The sequential figure kept rising through a
   // bench that gave it one pass.
-  for (let pass = 0; pass < 3; pass++) await inProcessRound(session, prompts(64));
+  for (let pass = 0; pass < 3; pass++) await inProcessRound(decoder, prompts(64));
 
   const stack = await ServiceStack.start({
     services: ['inference'],
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
         ttft.push(...run.ttft);
         for (const k of ['main', 'workers', 'client'] as const) cpu[k] += run.cpuUs[k];
         cpu.tokens += run.tokens;
-        const local = await inProcessRound(session, prompts(n));
+        const local = await inProcessRound(decoder, prompts(n));
         for (const [b, tps] of local.byBatch) batchSamples.set(b, [...(batchSamples.get(b) ?? []), tps]);
         rounds.push({ service: run.tps, sequential: local.sequential, ceiling: local.ceiling });
       }
@@ -228,7 +231,7 @@ async function main(): Promise<void> {
     grpc.close();
     await stack.stop();
   }
-  await session.release();
+  await decoder.close();
   log(`in-process tokens/s by batch size (median over the rounds): ${JSON.stringify(Object.fromEntries([...batchSamples].map(([b, t]) => [b, round(median(t))])))}`);
   console.log(JSON.stringify({ model: MODEL, new_tokens: NEW_TOKENS, results: rows }));
 }
