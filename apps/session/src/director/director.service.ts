@@ -9,7 +9,7 @@ import { SessionEventsService } from '../events/session-events.service';
 import { SessionConfig } from '../session.config';
 import { AbortReason, Director, Turn } from './director';
 import { DirectorPortsFactory, describeUpstreamError } from './director-ports.factory';
-import { QueuedTurn, TurnQueue } from './turn-queue';
+import { ClaimedTurn, QueuedTurn, TurnQueue } from './turn-queue';
 
 /** Stops a running turn wherever it runs: every instance hears it and aborts its own. */
 interface DirectorControl {
@@ -86,8 +86,9 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     // when another instance runs the turn (events may wait behind an append in flight).
     this.events.publish(turn.sessionId, 'message.user', { sessionId: turn.sessionId, turnId: turn.turnId, author: turn.author, text: turn.text });
     await this.events.logged(turn.sessionId);
-    await this.queue.push({ ...turn, traceContext: injectTraceContext() });
-    void this.drive(turn.sessionId);
+    // Queued, and when no instance directs the session, claimed by this one in the same round trip.
+    const claimed = await this.queue.pushAndClaim({ ...turn, traceContext: injectTraceContext() });
+    if (claimed) void this.drive(turn.sessionId, claimed);
   }
 
   /** Cancels one turn, or every waiting and running turn of the session; returns how many. */
@@ -105,43 +106,52 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
     // Finish the turns in hand, take no new ones; other instances adopt what is left.
     this.stopping = true;
     clearInterval(this.sweeper);
-    await Promise.allSettled([...this.driving.values()]);
+    // A turn claimed meanwhile (a message accepted just before) joins the ones awaited.
+    while (this.driving.size > 0) await Promise.allSettled([...this.driving.values()]);
     // Their last events may still wait behind an append in flight.
     await this.events.drained();
   }
 
-  private drive(sessionId: string): Promise<void> {
+  /**
+   * Directs the session while turns wait: with `claimed`, this instance already holds the lease
+   * and that turn; without, it tries to take the lease (an orphaned session). A turn claimed
+   * while this instance's previous drive of the session is still winding down runs after it.
+   */
+  private drive(sessionId: string, claimed?: ClaimedTurn): Promise<void> {
     const current = this.driving.get(sessionId);
-    if (current || this.stopping) return current ?? Promise.resolve();
-    const run = this.driveWhileLeased(sessionId)
+    if (current && !claimed) return current;
+    if (this.stopping && !claimed) return Promise.resolve();
+    const run = (current ?? Promise.resolve())
+      .then(() => this.driveWhileLeased(sessionId, claimed))
       .catch((e) => this.logger.error({ err: e, sessionId }, 'directing the session failed'))
       .finally(() => {
-        this.driving.delete(sessionId);
-        // A turn queued while the lease was being released must not wait for the sweeper.
-        if (!this.stopping) {
-          void this.queue.depth(sessionId).then((depth) => {
-            if (depth > 0) void this.drive(sessionId);
-          });
-        }
+        if (this.driving.get(sessionId) === run) this.driving.delete(sessionId);
       });
     this.driving.set(sessionId, run);
     return run;
   }
 
-  private async driveWhileLeased(sessionId: string): Promise<void> {
-    if (!(await this.queue.acquireLease(sessionId))) return;
+  private async driveWhileLeased(sessionId: string, claimed?: ClaimedTurn): Promise<void> {
+    if (!claimed && !(await this.queue.acquireLease(sessionId))) return;
     const renew = setInterval(() => void this.queue.renewLease(sessionId).catch(() => undefined), Math.floor(this.config.DIRECTOR_LEASE_MS / 3));
+    // finishAndNext gives the lease up itself when no turn is left.
+    let leased = true;
     try {
-      while (!this.stopping) {
-        const next = await this.queue.next(sessionId);
-        if (!next) break;
+      let next = claimed ?? (await this.queue.next(sessionId));
+      while (next) {
         if (next.resumed) this.logger.warn({ sessionId, turnId: next.turn.turnId }, 'taking over a turn whose director stopped');
         await this.run(next.turn);
-        await this.queue.finish(sessionId);
+        if (this.stopping) {
+          // Finish the turn in hand, take no new one: other instances adopt what waits.
+          await this.queue.finish(sessionId);
+          break;
+        }
+        next = await this.queue.finishAndNext(sessionId);
+        leased = next !== undefined;
       }
     } finally {
       clearInterval(renew);
-      await this.queue.releaseLease(sessionId);
+      if (leased) await this.queue.releaseLease(sessionId);
     }
   }
 

@@ -13,15 +13,50 @@ export interface QueuedTurn extends Turn {
 }
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-/** The turn in processing if any (resumed: 1), else the next waiting one moved there (0). */
-const NEXT = `
+/** The turn in processing if any (resumed: 1), else the next waiting one moved there (0). KEYS: waiting, processing. */
+const TAKE_NEXT = `
 local interrupted = redis.call('LINDEX', KEYS[2], 0)
 if interrupted then return {interrupted, 1} end
 local moved = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'LEFT')
 if moved then return {moved, 0} end
-return false
 `;
+const NEXT = `${TAKE_NEXT}return false`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+/**
+ * Queues a turn and, when no instance directs the session, takes the lease and the next turn
+ * at once (NEXT's reply), else false. KEYS: waiting, processing, lease, sessions with turns.
+ * ARGV: turn JSON, session id, instance id, lease ms.
+ */
+const PUSH_AND_CLAIM = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[2])
+if not redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4], 'NX') then return false end
+${NEXT}`;
+/**
+ * Ends the running turn and takes the next (NEXT's reply); with none left, gives the lease up
+ * in the same step (false), so a turn queued just after finds the session free and claims it.
+ * KEYS: waiting, processing, lease. ARGV: instance id.
+ */
+const FINISH_AND_NEXT = `
+redis.call('LPOP', KEYS[2])
+${TAKE_NEXT}
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+return false`;
+
+type NextReply = [string, number] | null;
+type TurnScripts = {
+  troupeNextTurn(waiting: string, processing: string): Promise<NextReply>;
+  troupePushAndClaimTurn(waiting: string, processing: string, lease: string, sessions: string, turn: string, sessionId: string, instanceId: string, leaseMs: string): Promise<NextReply>;
+  troupeFinishAndNextTurn(waiting: string, processing: string, lease: string, instanceId: string): Promise<NextReply>;
+};
+
+/** A turn taken to run: the one a dead holder left half-done (resumed), or the next waiting one. */
+export interface ClaimedTurn {
+  turn: QueuedTurn;
+  resumed: boolean;
+}
+
+const claimed = (found: NextReply): ClaimedTurn | undefined => (found ? { turn: JSON.parse(found[0]) as QueuedTurn, resumed: found[1] === 1 } : undefined);
 
 /**
  * A session's turns in Redis, shared by every `session` instance: a waiting list, a
@@ -39,10 +74,33 @@ export class TurnQueue {
     private readonly config: SessionConfig,
   ) {
     this.redis.defineCommand('troupeNextTurn', { numberOfKeys: 2, lua: NEXT });
+    this.redis.defineCommand('troupePushAndClaimTurn', { numberOfKeys: 4, lua: PUSH_AND_CLAIM });
+    this.redis.defineCommand('troupeFinishAndNextTurn', { numberOfKeys: 3, lua: FINISH_AND_NEXT });
   }
 
-  async push(turn: QueuedTurn): Promise<void> {
-    await this.redis.multi().rpush(this.waitingKey(turn.sessionId), JSON.stringify(turn)).sadd('sessions-with-turns', turn.sessionId).exec();
+  private get scripts(): TurnScripts {
+    return this.redis as unknown as TurnScripts;
+  }
+
+  /**
+   * Queues a turn. When no instance directs the session, this one now does: it holds the lease
+   * and gets the turn to run (one round trip instead of push, lease and next); else undefined,
+   * and the holder runs the turn in its order.
+   */
+  async pushAndClaim(turn: QueuedTurn): Promise<ClaimedTurn | undefined> {
+    const { sessionId } = turn;
+    return claimed(
+      await this.scripts.troupePushAndClaimTurn(
+        this.waitingKey(sessionId),
+        this.processingKey(sessionId),
+        this.leaseKey(sessionId),
+        'sessions-with-turns',
+        JSON.stringify(turn),
+        sessionId,
+        this.instanceId,
+        String(this.config.DIRECTOR_LEASE_MS),
+      ),
+    );
   }
 
   /** How many turns are waiting or running. */
@@ -55,10 +113,16 @@ export class TurnQueue {
   }
 
   /** The turn left half-done by a holder that died, else the next waiting one (moved to processing). */
-  async next(sessionId: string): Promise<{ turn: QueuedTurn; resumed: boolean } | undefined> {
-    const nextTurn = (this.redis as unknown as { troupeNextTurn(waiting: string, processing: string): Promise<[string, number] | null> }).troupeNextTurn;
-    const found = await nextTurn.call(this.redis, this.waitingKey(sessionId), this.processingKey(sessionId));
-    return found ? { turn: JSON.parse(found[0]) as QueuedTurn, resumed: found[1] === 1 } : undefined;
+  async next(sessionId: string): Promise<ClaimedTurn | undefined> {
+    return claimed(await this.scripts.troupeNextTurn(this.waitingKey(sessionId), this.processingKey(sessionId)));
+  }
+
+  /**
+   * Ends the running turn and takes the next one; when none waits, the lease is given up in the
+   * same round trip (undefined). The holder's way from one turn to the next.
+   */
+  async finishAndNext(sessionId: string): Promise<ClaimedTurn | undefined> {
+    return claimed(await this.scripts.troupeFinishAndNextTurn(this.waitingKey(sessionId), this.processingKey(sessionId), this.leaseKey(sessionId), this.instanceId));
   }
 
   /** Records progress on the running turn, so a successor does not repeat it. */
