@@ -5,7 +5,9 @@
  *
  * `ideal_runs_per_s` is what the model allows at that concurrency, measured in the same run:
  * the same generation (same role, prompt length and token count) called straight over gRPC
- * with that many calls in flight. Both sides use the `paced` benchmark model (no compute, a
+ * with that many calls in flight. The two are measured side by side in each of BENCH_ROUNDS
+ * rounds (default 3); the figures are medians over the rounds, `ratio` the median of the
+ * rounds' own ratios. Both sides use the `paced` benchmark model (no compute, a
  * token every 5 ms), so the gap is the runtime's own cost.
  * `cpu_ms_per_run`: CPU time the worker (session), role-context and inference processes used
  * per run of the measured batch — steadier than the rates on a machine shared with other work.
@@ -49,18 +51,41 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-/** N runs enqueued at once; rate = runs / (last result stored − first enqueue). */
-async function measureRuns(stack: ServiceStack, redis: Redis, queue: Queue, concurrency: number, runs: number) {
+/**
+ * Rounds of the measurement, side by side: each round measures the model's rate straight over
+ * gRPC (`ideal`), then a batch of runs through the worker. The machine's speed swings within
+ * seconds, so the ratio is taken per round (the median of the rounds' ratios counts).
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+/** N runs enqueued at once per round; rate = runs / (last result stored − first enqueue). */
+async function measureRuns(stack: ServiceStack, redis: Redis, queue: Queue, model: ModelRate, concurrency: number, runs: number) {
   const worker = await stack.addSessionInstance({ AGENT_WORKER_CONCURRENCY: String(concurrency) });
   try {
     await runBatch(redis, queue, WARM_UP_RUNS[concurrency]);
     // CPU time per run: steadier than runs/s when other work shares the machine.
     const pids = { session: worker.pid, role_context: stack.pid('role-context')!, inference: stack.pid('inference')! };
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
-    const { elapsedS, waits } = await runBatch(redis, queue, runs);
-    const cpuPerRun = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((cpuMs(pid) - cpuBefore[name]) / runs)]));
+    const cpu = Object.fromEntries(Object.keys(pids).map((name) => [name, 0]));
+    const rounds: { ideal: number; runsPerS: number }[] = [];
+    const waits: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const ideal = await model.rate(concurrency, runs);
+      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+      const batch = await runBatch(redis, queue, runs);
+      for (const [name, pid] of Object.entries(pids)) cpu[name] += cpuMs(pid) - cpuBefore[name];
+      waits.push(...batch.waits);
+      rounds.push({ ideal, runsPerS: runs / batch.elapsedS });
+    }
     waits.sort((a, b) => a - b);
-    return { runs_per_s: runs / elapsedS, queue_wait_p50_ms: percentile(waits, 50), queue_wait_p99_ms: percentile(waits, 99), cpu_ms_per_run: cpuPerRun };
+    return {
+      runs_per_s: median(rounds.map((r) => r.runsPerS)),
+      ideal_runs_per_s: median(rounds.map((r) => r.ideal)),
+      ratio: median(rounds.map((r) => r.runsPerS / r.ideal)),
+      rounds,
+      queue_wait_p50_ms: percentile(waits, 50),
+      queue_wait_p99_ms: percentile(waits, 99),
+      cpu_ms_per_run: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, round(ms / (runs * ROUNDS))])),
+    };
   } finally {
     await worker.terminate();
   }
@@ -96,35 +121,49 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
 }
 
 /** The same generation straight over gRPC, `concurrency` calls in flight: the rate the model allows. */
-async function measureModel(client: GrpcClient, concurrency: number, calls: number): Promise<number> {
-  const request: inference.GenerateRequest = {
-    requestId: '',
-    model: MODEL,
-    messages: [
-      { role: 'system', name: '', content: ROLE.persona },
-      { role: 'user', name: 'agent-runner', content: `Task: ${TASK}` },
-    ],
-    params: { maxNewTokens: MAX_NEW_TOKENS, temperature: 0, topK: 0, topP: 1, seed: 0, repetitionPenalty: 0, stop: [] },
-    priority: 'interactive',
-    timeoutMs: 0,
-  };
-  const one = async () => {
-    for await (const _ of client.serverStream('generate', { ...request, requestId: randomUUID() })) void _;
-  };
-  const batch = async () => {
+class ModelRate {
+  private readonly warm = new Set<number>();
+
+  constructor(private readonly client: GrpcClient) {}
+
+  async rate(concurrency: number, calls: number): Promise<number> {
+    // Warmed up like the runs: the first batch at each concurrency is unmeasured.
+    if (!this.warm.has(concurrency)) {
+      this.warm.add(concurrency);
+      await this.batch(concurrency, calls);
+    }
+    return this.batch(concurrency, calls);
+  }
+
+  private async batch(concurrency: number, calls: number): Promise<number> {
     let next = 0;
     const started = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next++ < calls) await one();
+        while (next++ < calls) await this.one();
       }),
     );
     return calls / (Number(process.hrtime.bigint() - started) / 1e9);
-  };
-  // Warmed up like the runs: the same batch once, unmeasured.
-  await batch();
-  return batch();
+  }
+
+  private async one(): Promise<void> {
+    for await (const _ of this.client.serverStream('generate', { ...MODEL_REQUEST, requestId: randomUUID() })) void _;
+  }
 }
+
+const MODEL_REQUEST: inference.GenerateRequest = {
+  requestId: '',
+  model: MODEL,
+  messages: [
+    { role: 'system', name: '', content: ROLE.persona },
+    { role: 'user', name: 'agent-runner', content: `Task: ${TASK}` },
+  ],
+  params: { maxNewTokens: MAX_NEW_TOKENS, temperature: 0, topK: 0, topP: 1, seed: 0, repetitionPenalty: 0, stop: [] },
+  priority: 'interactive',
+  timeoutMs: 0,
+};
+
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
 
 async function main() {
   const roles = makeRolesDir({ 'bench-agent.json': ROLE });
@@ -139,21 +178,24 @@ async function main() {
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('agent-runs', { connection, prefix: `${stack.prefix}bull` });
   const client = new GrpcClient(INFERENCE_CONTRACT, stack.grpcAddress('inference'), 60_000);
+  const model = new ModelRate(client);
   const results = [];
   try {
     for (const concurrency of LEVELS) {
-      const ideal = await measureModel(client, concurrency, RUNS[concurrency]);
-      const measured = await measureRuns(stack, redis, queue, concurrency, RUNS[concurrency]);
+      const measured = await measureRuns(stack, redis, queue, model, concurrency, RUNS[concurrency]);
       const row = {
         concurrency,
         runs_per_s: round(measured.runs_per_s),
-        ideal_runs_per_s: round(ideal),
-        ratio: round(measured.runs_per_s / ideal, 3),
+        ideal_runs_per_s: round(measured.ideal_runs_per_s),
+        ratio: round(measured.ratio, 3),
         queue_wait_p50_ms: measured.queue_wait_p50_ms,
         queue_wait_p99_ms: measured.queue_wait_p99_ms,
         cpu_ms_per_run: measured.cpu_ms_per_run,
       };
-      log(`concurrency ${concurrency}: ${row.runs_per_s} runs/s (model allows ${row.ideal_runs_per_s}/s, ratio ${row.ratio}), queue wait p50 ${row.queue_wait_p50_ms} ms, p99 ${row.queue_wait_p99_ms} ms`);
+      log(
+        `concurrency ${concurrency}: ${row.runs_per_s} runs/s (model allows ${row.ideal_runs_per_s}/s, ratio ${row.ratio}), queue wait p50 ${row.queue_wait_p50_ms} ms, p99 ${row.queue_wait_p99_ms} ms; ` +
+          `rounds runs/ideal ${measured.rounds.map((r) => `${round(r.runsPerS, 1)}/${round(r.ideal, 1)}`).join(' ')}`,
+      );
       results.push(row);
     }
   } finally {
