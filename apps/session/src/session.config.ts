@@ -66,6 +66,17 @@ export class SessionConfig extends BaseServiceConfig {
   TOKEN_STREAM_INTERVAL_MS = 50;
 
   /**
+   * How far the token interval stretches while the process is busy (ms): when its event loop
+   * stays over 80 % utilized, tokens are merged into fewer, larger events, up to this interval,
+   * and the interval returns to TOKEN_STREAM_INTERVAL_MS once the load goes. Not above
+   * TOKEN_STREAM_INTERVAL_MS: the interval never stretches.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  TOKEN_STREAM_INTERVAL_MAX_MS = 200;
+
+  /**
    * Events waiting in memory for one client; past it the client is held back and caught up
    * from the event log once it drains (see SLOW_CLIENT_TIMEOUT_MS).
    */

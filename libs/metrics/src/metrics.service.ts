@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * One Prometheus registry per process: process metrics, event-loop delay, and request
@@ -33,6 +33,18 @@ export class MetricsService {
 
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets?: number[]): Histogram<L> {
     return new Histogram({ name, help, labelNames: labelNames as L[], buckets, registers: [this.registry] });
+  }
+
+  /** A gauge read when scraped (`read` gives its value then). */
+  gauge(name: string, help: string, read: () => number): Gauge {
+    return new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   /** Records one finished request. */

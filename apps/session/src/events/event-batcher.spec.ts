@@ -133,6 +133,20 @@ describe('EventBatcher', () => {
   });
 
   describe('with a token stream interval', () => {
+    /** Tokens 1 and 2 published `gap` ms apart: still held at `heldAt`, sent as one event by `sentAt` (ms after token 1). */
+    async function expectHeldThenMerged(batcher: EventBatcher, sink: HeldSink, { gap, heldAt, sentAt }: { gap: number; heldAt: number; sentAt: number }) {
+      batcher.publish('s', 'reply.token', token(1, 'b'));
+      jest.advanceTimersByTime(gap);
+      batcher.publish('s', 'reply.token', token(2, 'c'));
+      jest.advanceTimersByTime(heldAt - gap);
+      await tick();
+      expect(sink.appends).toHaveLength(1);
+      jest.advanceTimersByTime(sentAt - heldAt);
+      await tick();
+      expect(sink.appends).toHaveLength(2);
+      expect(sink.appends[1].events).toEqual([{ type: 'reply.token', payload: { ...token(1, 'bc'), count: 2 } }]);
+    }
+
     beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
     afterEach(() => jest.useRealTimers());
 
@@ -144,15 +158,7 @@ describe('EventBatcher', () => {
       expect(sink.appends).toHaveLength(1);
       sink.appends[0].done();
       await tick();
-      batcher.publish('s', 'reply.token', token(1, 'b'));
-      jest.advanceTimersByTime(20);
-      batcher.publish('s', 'reply.token', token(2, 'c'));
-      await tick();
-      expect(sink.appends).toHaveLength(1);
-      jest.advanceTimersByTime(30);
-      await tick();
-      expect(sink.appends).toHaveLength(2);
-      expect(sink.appends[1].events).toEqual([{ type: 'reply.token', payload: { ...token(1, 'bc'), count: 2 } }]);
+      await expectHeldThenMerged(batcher, sink, { gap: 20, heldAt: 20, sentAt: 50 });
     });
 
     it('lets no other event wait: it takes the waiting tokens along at once', async () => {
@@ -180,6 +186,18 @@ describe('EventBatcher', () => {
       jest.advanceTimersByTime(100);
       await tick();
       expect(batcher.busySessions()).toBe(0);
+    });
+
+    it('reads the interval at each use: a stretched one holds the tokens longer, in one event', async () => {
+      const sink = new HeldSink();
+      let interval = 50;
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, () => interval);
+      batcher.publish('s', 'reply.token', token(0, 'a'));
+      await tick();
+      sink.appends[0].done();
+      await tick();
+      interval = 150; // the process got busy
+      await expectHeldThenMerged(batcher, sink, { gap: 60, heldAt: 120, sentAt: 150 });
     });
   });
 });

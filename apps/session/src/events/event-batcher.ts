@@ -37,20 +37,25 @@ const MERGEABLE = 'reply.token';
  * growing queue. Tokens also go out at most once per `tokenIntervalMs` per session (a reply's
  * first token never waits, nor does any other event): every append and every delivery costs
  * far more than the characters it carries, so a busy service sends each reply a few tokens at
- * a time rather than one. With an interval of 0 nothing waits at low load: each event goes out
+ * a time rather than one (the interval is read at each use: it may stretch under load, see
+ * AdaptiveTokenInterval). With an interval of 0 nothing waits at low load: each event goes out
  * as soon as it is published (a token within the same tick, so tokens published together
  * still share an append).
  */
 export class EventBatcher {
   private readonly sessions = new Map<string, SessionBatch>();
   private idleWaiters: (() => void)[] = [];
+  private readonly tokenIntervalMs: () => number;
 
   constructor(
     private readonly sink: BatchSink,
     private readonly maxBatch: number,
     private readonly onError: (e: unknown, sessionId: string, events: UnloggedEvent[]) => void,
-    private readonly tokenIntervalMs = 0,
-  ) {}
+    /** The token interval (ms), or where to read it each time (it may stretch under load). */
+    tokenInterval: number | (() => number) = 0,
+  ) {
+    this.tokenIntervalMs = typeof tokenInterval === 'number' ? () => tokenInterval : tokenInterval;
+  }
 
   publish(sessionId: string, type: string, payload: object): void {
     let batch = this.sessions.get(sessionId);
@@ -107,7 +112,7 @@ export class EventBatcher {
     const events = batch.pending.splice(0, this.maxBatch);
     batch.inFlight = true;
     // The interval runs from tokens going out mid-reply (a reply's end or any other event resets it).
-    batch.tokensSentAt = this.tokenIntervalMs > 0 && events[events.length - 1].type === MERGEABLE ? Date.now() : 0;
+    batch.tokensSentAt = this.tokenIntervalMs() > 0 && events[events.length - 1].type === MERGEABLE ? Date.now() : 0;
     this.sink
       .appendBatch(sessionId, events)
       .catch((e: unknown) => this.onError(e, sessionId, events))
@@ -126,7 +131,7 @@ export class EventBatcher {
   /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
   private next(sessionId: string, batch: SessionBatch): void {
     if (batch.inFlight || batch.scheduled || batch.timer) return;
-    const wait = batch.tokensSentAt + this.tokenIntervalMs - Date.now();
+    const wait = batch.tokensSentAt + this.tokenIntervalMs() - Date.now();
     // Tokens wait out the interval (the session is kept meanwhile, so the next token knows it
     // must); anything else waiting takes them along at once.
     if (wait > 0 && batch.pending.every((e) => e.type === MERGEABLE)) {

@@ -1,31 +1,50 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { ServerToClientEvents, SessionEventPayload } from '@troupe/domain';
 import { APP_LOGGER, Logger } from '@troupe/logging';
+import { MetricsService } from '@troupe/metrics';
 import { RedisSubscriber } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
+import { AdaptiveTokenInterval, DEFAULT_ADAPTIVE_POLICY } from './adaptive-token-interval';
 import { EventBatcher } from './event-batcher';
 import { DeliveryTarget, EventDelivery } from './event-delivery';
 import { LoggedEvent, SessionEventLog } from './session-event-log';
 
 /** Bounds one append's Lua run (Redis runs nothing else meanwhile) and its pub/sub notice. */
 const MAX_EVENTS_PER_APPEND = 256;
+/** How often the event loop's utilization is read to adapt the token interval. */
+const LOAD_WINDOW_MS = 100;
 
 /**
  * Publishing into a session's event log, and delivering the log to this instance's clients.
  * The director only publishes; the gateway attaches and detaches sockets.
  */
 @Injectable()
-export class SessionEventsService {
+export class SessionEventsService implements OnModuleDestroy {
   private readonly delivery: EventDelivery;
   private readonly batcher: EventBatcher;
   private readonly listeners = new Map<string, (message: string) => void>();
+  private readonly tokenInterval: AdaptiveTokenInterval;
+  private readonly loadSampler?: NodeJS.Timeout;
 
   constructor(
     private readonly log: SessionEventLog,
     private readonly subscriber: RedisSubscriber,
     config: SessionConfig,
+    metrics: MetricsService,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {
+    this.tokenInterval = new AdaptiveTokenInterval({ ...DEFAULT_ADAPTIVE_POLICY, baseMs: config.TOKEN_STREAM_INTERVAL_MS, maxMs: config.TOKEN_STREAM_INTERVAL_MAX_MS });
+    if (this.tokenInterval.adaptive) {
+      let last = performance.eventLoopUtilization();
+      this.loadSampler = setInterval(() => {
+        const now = performance.eventLoopUtilization();
+        this.tokenInterval.observe(performance.eventLoopUtilization(now, last).utilization);
+        last = now;
+      }, LOAD_WINDOW_MS);
+      this.loadSampler.unref();
+    }
+    metrics.gauge('troupe_token_stream_interval_ms', 'The token stream interval in use (stretches while the process is busy)', () => this.tokenInterval.ms);
     this.delivery = new EventDelivery(
       {
         range: (sessionId, after, upTo, count) => this.log.range(sessionId, after, upTo, count),
@@ -40,8 +59,12 @@ export class SessionEventsService {
       log,
       MAX_EVENTS_PER_APPEND,
       (e, sessionId, events) => this.logger.error({ err: e, sessionId, events: events.map((event) => event.type) }, 'events not logged'),
-      config.TOKEN_STREAM_INTERVAL_MS,
+      () => this.tokenInterval.ms,
     );
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.loadSampler);
   }
 
   /**
