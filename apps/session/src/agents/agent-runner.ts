@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AgentRunPayload, AgentRunResult, RoleSummary, SessionPolicy } from '@troupe/domain';
 import { Director, DirectorPorts, Turn, TurnOutcome } from '../director/director';
 import { DEFAULT_SESSION_POLICY } from '../director/session-policy';
@@ -12,8 +13,8 @@ export interface Delegation {
 export interface AgentRunnerPorts {
   /** The role's summary (id, name, pinned version); throws for an unknown role. */
   getRole(roleId: string): Promise<RoleSummary>;
-  /** A session of the run's own, for runs that do not belong to one. */
-  openSession(role: RoleSummary, runId: string): Promise<string>;
+  /** Opens `sessionId` as the run's own session, for runs that do not belong to one. */
+  openSession(role: RoleSummary, runId: string, sessionId: string): Promise<void>;
   director: DirectorPorts;
 }
 
@@ -24,7 +25,10 @@ export interface AgentRunInput {
   sessionId?: string;
   /** Results of delegated runs, when this is the run's second step. */
   childResults?: Record<string, AgentRunResult>;
-  /** Called once the run's session is known, before the turn starts (so a retry finds it). */
+  /**
+   * Called once the run's session is known, so a retry finds it. The turn starts without
+   * waiting for it: its Redis write goes out ahead of the turn's own on the same connection.
+   */
   onSession?: (sessionId: string) => Promise<void>;
   /** The role's lookup, when the caller started it already (see lookUpRole). */
   role?: Promise<RoleSummary>;
@@ -58,8 +62,14 @@ export class AgentRunner {
   async run(input: AgentRunInput, signal: AbortSignal): Promise<AgentRunOutput> {
     const { runId, payload } = input;
     const role = await (input.role ?? this.ports.getRole(payload.role));
-    const sessionId = input.sessionId || payload.sessionId || (await this.ports.openSession(role, runId));
-    await input.onSession?.(sessionId);
+    // A session of its own is opened, and noted on the run, while the turn goes on: their Redis
+    // writes go out ahead of the turn's on the same connection, and nothing in the turn reads
+    // the session's record. Two round trips off the way to the reply; a failure of either still
+    // fails the run, once the turn is over.
+    const own = input.sessionId || payload.sessionId ? undefined : randomUUID();
+    const sessionId = own ?? input.sessionId ?? payload.sessionId!;
+    const sessionReady = Promise.all([own ? this.ports.openSession(role, runId, own) : undefined, input.onSession?.(sessionId)]);
+    sessionReady.catch(() => undefined);
     const delegations: Delegation[] = [];
     const director = new Director({ ...this.ports.director, invokeTool: (request, s) => this.invokeTool(request, s, runId, delegations) });
     const policy: SessionPolicy = { ...DEFAULT_SESSION_POLICY, turnPolicy: 'single', tokenBudget: payload.tokenBudget ?? DEFAULT_SESSION_POLICY.tokenBudget };
@@ -74,6 +84,7 @@ export class AgentRunner {
       policy,
     };
     const outcome = await director.run(turn, signal);
+    await sessionReady;
     const replies = outcome.replies.map((r) => ({ roleId: r.roleId, text: r.text }));
     const result: AgentRunResult = {
       runId,

@@ -56,6 +56,8 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
   const config = Object.assign(new SessionConfig(), { REDIS_URL, REDIS_KEY_PREFIX: prefix, AGENT_WORKER_CONCURRENCY: 4, AGENT_LOCK_MS: 5000, AGENT_WEBHOOK_SECRET: 'spec-secret' });
   const history: { sessionId: string; text: string }[] = [];
   const published: { sessionId: string; event: string; payload: unknown }[] = [];
+  /** Sessions the runs opened for themselves. */
+  const opened: string[] = [];
   let redis: Redis;
   let queues: AgentQueues;
   let store: AgentRunStore;
@@ -72,10 +74,9 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
     await runs.onModuleInit();
     const events = { publish: (sessionId: string, event: string, payload: unknown) => published.push({ sessionId, event, payload }) } as unknown as SessionEventsService;
     const announcer = new AgentAnnouncer(store, events, queues, config, quiet);
-    let sessions = 0;
     const runner = new AgentRunner({
       getRole: async (id) => ({ id, name: id, version: 1 }),
-      openSession: async () => `session-${++sessions}`,
+      openSession: async (_role, _runId, sessionId) => void opened.push(sessionId),
       director: scriptedPorts(history),
     });
     processor = new AgentRunsProcessor(queues, store, runner, runs, announcer, config, quiet);
@@ -112,6 +113,9 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
     expect(child).toMatchObject({ status: 'completed', role: 'critic', task: 'review the draft', parentRunId: run.runId });
     expect(done.result!.children[childId]).toMatchObject({ runId: childId, text: 'The draft looks good.' } satisfies Partial<AgentRunResult>);
     expect(done.result!.text).toBe('Final: the critic approves.');
+    // Each run opened a session of its own and noted it; the second step went on in the first's.
+    expect(opened).toEqual(expect.arrayContaining([done.sessionId, child!.sessionId]));
+    expect(new Set(opened).size).toBe(opened.length);
     // The lead's second step was told what its delegate answered, in its own session.
     const secondStep = history.find((h) => h.sessionId === done.sessionId && h.text.includes('Results of the runs you delegated'));
     expect(secondStep?.text).toContain(`${childId} (critic): The draft looks good.`);

@@ -30,10 +30,9 @@ import { AgentRunsService } from './agent-runs.service';
             const { role } = await roleContext.getRole(id);
             return { id: role!.id, name: role!.name, version: role!.version };
           },
-          openSession: async (role, runId) => {
+          openSession: async (role, runId, sessionId) => {
             const owner = { userId: `agent:${runId}`, name: 'agent', roles: [], anonymous: false };
-            const session = await sessions.openWithRoles([role], resolvePolicy({ turnPolicy: 'single' }), owner);
-            return session.id;
+            await sessions.openWithRoles([role], resolvePolicy({ turnPolicy: 'single' }), owner, sessionId);
           },
           director: ports.create(),
         }),

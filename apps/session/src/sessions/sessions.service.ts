@@ -30,8 +30,9 @@ export class SessionsService {
   }
 
   /** Opens a session with a cast whose roles the caller has just looked up (a background run). */
-  async openWithRoles(roles: RoleSummary[], policy: SessionPolicy, owner: Principal): Promise<ChatSession> {
-    const session: ChatSession = { id: randomUUID(), roles, policy, createdAt: Date.now(), owner: owner.userId, createdBy: owner.name };
+  /** `id`: chosen by the caller when it must know it before the session is written (agent runs). */
+  async openWithRoles(roles: RoleSummary[], policy: SessionPolicy, owner: Principal, id: string = randomUUID()): Promise<ChatSession> {
+    const session: ChatSession = { id, roles, policy, createdAt: Date.now(), owner: owner.userId, createdBy: owner.name };
     await this.repository.create(session);
     return session;
   }
