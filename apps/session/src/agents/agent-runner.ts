@@ -66,8 +66,9 @@ export class AgentRunner {
     // writes go out ahead of the turn's on the same connection, and nothing in the turn reads
     // the session's record. Two round trips off the way to the reply; a failure of either still
     // fails the run, once the turn is over.
-    const own = input.sessionId || payload.sessionId ? undefined : randomUUID();
-    const sessionId = own ?? input.sessionId ?? payload.sessionId!;
+    const given = input.sessionId || payload.sessionId;
+    const own = given ? undefined : randomUUID();
+    const sessionId = given || own!;
     const sessionReady = Promise.all([own ? this.ports.openSession(role, runId, own) : undefined, input.onSession?.(sessionId)]);
     sessionReady.catch(() => undefined);
     const delegations: Delegation[] = [];

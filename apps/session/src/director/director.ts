@@ -103,8 +103,7 @@ export class Director {
       const entry: roleContext.HistoryEntry = { id: '', speakerKind: 'person', speaker: turn.author, text: turn.text, tokenCount: 0, turnId, createdAt: '', toolCallsJson: '' };
       if (policy.turnPolicy === 'selector') {
         // The moderator's context comes first and must show the message.
-        await this.ports.appendHistory({ sessionId, entry });
-        await options.onPersonRecorded?.();
+        await this.recordPerson(sessionId, entry, options.onPersonRecorded);
       } else {
         // Rides on the first reply's context request: one call to role-context fewer on the way
         // to the first token.
@@ -126,11 +125,14 @@ export class Director {
     const opening = this.openings.get(turn);
     if (!opening) return;
     this.openings.delete(turn);
-    if (opening.entry) {
-      await this.ports.appendHistory({ sessionId: turn.sessionId, entry: opening.entry });
-      await opening.onRecorded?.();
-    }
+    if (opening.entry) await this.recordPerson(turn.sessionId, opening.entry, opening.onRecorded);
     await opening.noted;
+  }
+
+  /** Appends the person's message on its own, then notes it recorded. */
+  private async recordPerson(sessionId: string, entry: roleContext.HistoryEntry, onRecorded?: () => Promise<void>): Promise<void> {
+    await this.ports.appendHistory({ sessionId, entry });
+    await onRecorded?.();
   }
 
   private async takeTurns(turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
