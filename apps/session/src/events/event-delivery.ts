@@ -36,8 +36,10 @@ const REPLAY_PAGE = 500;
 
 /**
  * Delivers a session's events to the clients connected to this instance, each exactly once
- * and in sequence order: live events arrive over pub/sub, anything a client has not seen
- * (it reconnected, or a notice was missed) is read back from the event log first.
+ * and in sequence order: live events come straight from this instance's own appends and over
+ * pub/sub from the others'; anything a client has not seen (it reconnected, a notice was
+ * missed, or another instance's event was overtaken by one of ours) is read back from the
+ * event log first.
  *
  * Slow clients: at most `maxPendingPackets` events wait in memory for one client. Past that
  * the client is marked lagging and gets nothing more until its backlog drains; then it is
@@ -66,7 +68,7 @@ export class EventDelivery {
     if (sessionMembers.has(target.id)) return;
     const membership: Membership = { target, sessionId, cursor: fromSeq, queue: Promise.resolve(), lagging: false, pending: 0 };
     sessionMembers.set(target.id, membership);
-    if (first) await this.source.subscribe(sessionId, (event) => this.onLive(sessionId, event));
+    if (first) await this.source.subscribe(sessionId, (event) => this.deliverLive(sessionId, event));
     // Subscribed before reading the log: whatever is appended from now on is either in the
     // replay or arrives live, and the cursor drops the overlap.
     this.enqueue(membership, () => this.catchUp(membership));
@@ -86,11 +88,15 @@ export class EventDelivery {
     return this.members.get(sessionId)?.has(targetId) ?? false;
   }
 
-  localMembers(sessionId: string): number {
-    return this.members.get(sessionId)?.size ?? 0;
+  hasMembers(sessionId: string): boolean {
+    return this.members.has(sessionId);
   }
 
-  private onLive(sessionId: string, event: LoggedEvent): void {
+  /**
+   * A logged event, live: to every client of the session here that is up to date, at once;
+   * one behind gets what it missed from the log first; one ahead skips it.
+   */
+  deliverLive(sessionId: string, event: LoggedEvent): void {
     for (const membership of this.members.get(sessionId)?.values() ?? []) {
       if (membership.lagging) continue;
       // Fast path (almost every token): nothing queued for this client and the event is next.

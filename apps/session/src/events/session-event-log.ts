@@ -11,20 +11,21 @@ export interface LoggedEvent {
 
 /**
  * Appends a batch atomically: the next sequence numbers, each event into the session's stream
- * (its id is the sequence number, so ranges are cheap), and one notice carrying the batch (a
- * JSON array of events) to every instance on the session's channel.
- * KEYS: seq counter, stream. ARGV: max events kept, ttl ms, channel, then type and payload
- * JSON of each event.
+ * (its id is the sequence number, so ranges are cheap), and one notice carrying the batch (the
+ * appending instance's tag, then a JSON array of events) to every instance on the session's
+ * channel.
+ * KEYS: seq counter, stream. ARGV: max events kept, ttl ms, channel, origin tag, then type and
+ * payload JSON of each event.
  */
 const APPEND_BATCH = `
-local count = (#ARGV - 3) / 2
+local count = (#ARGV - 4) / 2
 local last = redis.call('INCRBY', KEYS[1], count)
 local first = last - count + 1
 local notices = {}
 for i = 0, count - 1 do
   local seq = first + i
-  local t = ARGV[4 + 2 * i]
-  local p = ARGV[5 + 2 * i]
+  local t = ARGV[5 + 2 * i]
+  local p = ARGV[6 + 2 * i]
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-1', 't', t, 'p', p)
   notices[i + 1] = '{"seq":' .. seq .. ',"type":"' .. t .. '","payload":' .. p .. '}'
 end
@@ -33,7 +34,7 @@ if math.floor((last - 1) / 64) ~= math.floor((first - 2) / 64) then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
-redis.call('PUBLISH', ARGV[3], '[' .. table.concat(notices, ',') .. ']')
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '[' .. table.concat(notices, ',') .. ']')
 return last
 `;
 
@@ -57,9 +58,10 @@ export class SessionEventLog {
   /**
    * Appends events in order as consecutive sequence numbers; resolves with the last one.
    * Commands on one connection run in order, so callers need not await for ordering.
+   * `origin` (no '[' in it) heads the notice, so the appending instance can tell its own.
    */
-  async appendBatch(sessionId: string, events: readonly { type: string; payload: object }[]): Promise<number> {
-    const args: string[] = [String(this.config.EVENT_LOG_MAX_EVENTS), String(this.config.SESSION_TTL_SECONDS * 1000), this.channel(sessionId)];
+  async appendBatch(sessionId: string, events: readonly { type: string; payload: object }[], origin = ''): Promise<number> {
+    const args: string[] = [String(this.config.EVENT_LOG_MAX_EVENTS), String(this.config.SESSION_TTL_SECONDS * 1000), this.channel(sessionId), origin];
     for (const event of events) args.push(event.type, JSON.stringify(event.payload));
     const last = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).troupeAppendEvents(
       this.seqKey(sessionId),
@@ -82,6 +84,12 @@ export class SessionEventLog {
       for (let i = 0; i < fields.length; i += 2) map[fields[i]] = fields[i + 1];
       return { seq: Number(id.split('-')[0]), type: map.t, payload: JSON.parse(map.p) as Record<string, unknown> };
     });
+  }
+
+  /** A notice's origin tag and its events, in order. */
+  static parseNotice(message: string): { origin: string; events: LoggedEvent[] } {
+    const start = message.indexOf('[');
+    return { origin: message.slice(0, start), events: JSON.parse(message.slice(start)) as LoggedEvent[] };
   }
 
   private seqKey(sessionId: string): string {

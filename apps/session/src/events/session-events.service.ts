@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ServerToClientEvents, SessionEventPayload } from '@troupe/domain';
 import { APP_LOGGER, Logger } from '@troupe/logging';
@@ -6,7 +7,7 @@ import { MetricsService } from '@troupe/metrics';
 import { RedisSubscriber } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 import { AdaptiveTokenInterval, DEFAULT_ADAPTIVE_POLICY } from './adaptive-token-interval';
-import { EventBatcher } from './event-batcher';
+import { EventBatcher, UnloggedEvent } from './event-batcher';
 import { DeliveryTarget, EventDelivery } from './event-delivery';
 import { LoggedEvent, SessionEventLog } from './session-event-log';
 
@@ -26,6 +27,8 @@ export class SessionEventsService implements OnModuleDestroy {
   private readonly listeners = new Map<string, (message: string) => void>();
   private readonly tokenInterval: AdaptiveTokenInterval;
   private readonly loadSampler?: NodeJS.Timeout;
+  /** Heads this instance's notices: it delivers its own appends at once and skips their echo. */
+  private readonly origin = `${randomUUID()}:`;
 
   constructor(
     private readonly log: SessionEventLog,
@@ -56,7 +59,7 @@ export class SessionEventsService implements OnModuleDestroy {
       (e) => this.logger.error({ err: e }, 'event delivery failed'),
     );
     this.batcher = new EventBatcher(
-      log,
+      { appendBatch: (sessionId, events) => this.append(sessionId, events) },
       MAX_EVENTS_PER_APPEND,
       (e, sessionId, events) => this.logger.error({ err: e, sessionId, events: events.map((event) => event.type) }, 'events not logged'),
       () => this.tokenInterval.ms,
@@ -101,10 +104,23 @@ export class SessionEventsService implements OnModuleDestroy {
     return this.delivery.isMember(targetId, sessionId);
   }
 
+  /**
+   * Appends a batch and hands it to this instance's clients of the session as soon as the log
+   * has numbered it, without waiting for its pub/sub notice: a round trip off every event's
+   * way, the first token's included. Other instances get the notice.
+   */
+  private async append(sessionId: string, events: UnloggedEvent[]): Promise<void> {
+    const last = await this.log.appendBatch(sessionId, events, this.origin);
+    if (!this.delivery.hasMembers(sessionId)) return;
+    const first = last - events.length + 1;
+    events.forEach((event, i) => this.delivery.deliverLive(sessionId, { seq: first + i, type: event.type, payload: event.payload }));
+  }
+
   private async subscribe(sessionId: string, onEvent: (event: LoggedEvent) => void): Promise<void> {
-    // A notice carries one append's batch of events, in order.
+    // A notice carries one append's batch of events, in order; this instance's own went out already.
     const listener = (message: string) => {
-      for (const event of JSON.parse(message) as LoggedEvent[]) onEvent(event);
+      if (message.startsWith(this.origin)) return;
+      for (const event of SessionEventLog.parseNotice(message).events) onEvent(event);
     };
     this.listeners.set(sessionId, listener);
     await this.subscriber.subscribe(this.log.channel(sessionId), listener);
