@@ -79,11 +79,11 @@ describe('SessionEventsService on Redis', () => {
     expect(onB.received.map((r) => r.seq)).toEqual([1, 2, 3]);
 
     // B's append reaches A only once A sees a gap behind its next own event: then from the log.
-    b.events.publish(sessionId, 'chat.message', { sessionId, text: 'from b' } as never);
+    b.events.publish(sessionId, 'message.user', { sessionId, text: 'from b' } as never);
     await b.events.logged(sessionId);
     await until(() => onB.received.length === 4);
     expect(onA.received).toHaveLength(3);
-    a.events.publish(sessionId, 'chat.message', { sessionId, text: 'from a' } as never);
+    a.events.publish(sessionId, 'message.user', { sessionId, text: 'from a' } as never);
     await a.events.logged(sessionId);
     await until(() => onA.received.length === 5 && onB.received.length === 5);
     for (const target of [onA, onB]) {
@@ -96,9 +96,9 @@ describe('SessionEventsService on Redis', () => {
     const { events } = instance();
     const sessionId = 's2';
     const late = new RecordingTarget('late');
-    events.publish(sessionId, 'chat.message', { sessionId, text: 'before' } as never);
+    events.publish(sessionId, 'message.user', { sessionId, text: 'before' } as never);
     const attached = events.attach(late, sessionId, 0);
-    events.publish(sessionId, 'chat.message', { sessionId, text: 'after' } as never);
+    events.publish(sessionId, 'message.user', { sessionId, text: 'after' } as never);
     await attached;
     await events.logged(sessionId);
     await until(() => late.received.length === 2);
