@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { HealthService } from '@troupe/health';
+import { defineHashWrites } from './hash-writes';
 import { RedisSubscriber } from './redis-subscriber';
 
 /** Injection token of the service's main ioredis connection (keys carry the configured prefix). */
@@ -13,7 +14,7 @@ export interface RedisModuleOptions {
 }
 
 export function createRedis(options: RedisModuleOptions): Redis {
-  return new Redis(options.url, {
+  const redis = new Redis(options.url, {
     keyPrefix: options.keyPrefix,
     connectionName: options.connectionName,
     maxRetriesPerRequest: 3,
@@ -23,6 +24,8 @@ export function createRedis(options: RedisModuleOptions): Redis {
     enableOfflineQueue: true,
     lazyConnect: false,
   });
+  defineHashWrites(redis);
+  return redis;
 }
 
 @Injectable()

@@ -1,7 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS, Redis } from '@troupe/redis';
-import { refreshExpiry, sessionKeys } from '../history/session-keys';
+import { sessionKeys } from '../history/session-keys';
 import { RoleContextConfig } from '../role-context.config';
+
+/**
+ * Pins a version unless one is pinned; a pins hash with no expiry gets one. KEYS: pins. ARGV:
+ * role, version, ttl ms (0: none). Returns the pinned version.
+ */
+const PIN_IF_ABSENT = `
+local set = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3], 'NX') end
+if set == 1 then return ARGV[2] end
+return redis.call('HGET', KEYS[1], ARGV[1])
+`;
+
+/** Re-pins and refreshes the expiry. KEYS: pins. ARGV: role, version, ttl ms (0: none). Returns the version before (nil: none). */
+const REPIN = `
+local before = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return before
+`;
+
+type PinScripts = {
+  troupePinIfAbsent(key: string, roleId: string, version: number, ttlMs: number): Promise<string>;
+  troupeRepin(key: string, roleId: string, version: number, ttlMs: number): Promise<string | null>;
+};
 
 /** Which role version a session is pinned to, per role (a hash per session). */
 @Injectable()
@@ -9,7 +33,14 @@ export class RolePinsRepository {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: RoleContextConfig,
-  ) {}
+  ) {
+    this.redis.defineCommand('troupePinIfAbsent', { numberOfKeys: 1, lua: PIN_IF_ABSENT });
+    this.redis.defineCommand('troupeRepin', { numberOfKeys: 1, lua: REPIN });
+  }
+
+  private get scripts(): PinScripts {
+    return this.redis as unknown as PinScripts;
+  }
 
   async get(sessionId: string, roleId: string): Promise<number | undefined> {
     const v = await this.redis.hget(this.key(sessionId), roleId);
@@ -23,25 +54,14 @@ export class RolePinsRepository {
    * on reads, and pins otherwise live as long as the history, refreshed by its writes.
    */
   async pinIfAbsent(sessionId: string, roleId: string, version: number): Promise<number> {
-    const key = this.key(sessionId);
-    const write = this.redis.multi().hsetnx(key, roleId, String(version)).hget(key, roleId);
-    if (this.config.HISTORY_TTL_SECONDS > 0) write.pexpire(key, this.config.HISTORY_TTL_SECONDS * 1000, 'NX');
-    const [[, set], [, current]] = (await write.exec()) as [[null, number], [null, string]];
-    return set === 1 ? version : Number(current);
+    return Number(await this.scripts.troupePinIfAbsent(this.key(sessionId), roleId, version, this.config.HISTORY_TTL_SECONDS * 1000));
   }
 
   /** Re-pins; returns the version pinned before (undefined when none). */
   async repin(sessionId: string, roleId: string, version: number): Promise<number | undefined> {
-    const [[, before]] = (await this.expiring(
-      sessionId,
-      this.redis.multi().hget(this.key(sessionId), roleId).hset(this.key(sessionId), roleId, String(version)),
-    ).exec()) as [[null, string | null], unknown];
+    // Pins live as long as the session's history (HISTORY_TTL_SECONDS after the latest write).
+    const before = await this.scripts.troupeRepin(this.key(sessionId), roleId, version, this.config.HISTORY_TTL_SECONDS * 1000);
     return before ? Number(before) : undefined;
-  }
-
-  /** Pins live as long as the session's history (HISTORY_TTL_SECONDS after the latest write). */
-  private expiring(sessionId: string, write: ReturnType<Redis['multi']>): ReturnType<Redis['multi']> {
-    return refreshExpiry(write, this.config.HISTORY_TTL_SECONDS, [this.key(sessionId)]);
   }
 
   private key(sessionId: string): string {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AgentRunRecord, AgentRunResult, AgentRunStatus } from '@troupe/domain';
-import { REDIS, Redis } from '@troupe/redis';
+import { REDIS, Redis, hsetWithExpiry } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 
 export interface RunListFilter {
@@ -39,9 +39,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
 
+/** Counts an attempt and notes it on the run, in one round trip. KEYS: run hash. ARGV: ttl s, then field/value pairs. */
+const START_ATTEMPT = `
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return attempts
+`;
+
 type RunScripts = {
   troupeCreateRun(hash: string, index: string, runId: string, ttl: number, now: number, ...fields: (string | number)[]): Promise<string[]>;
   troupeEndRun(hash: string, done: string, ttl: number, ...fields: (string | number)[]): Promise<number>;
+  troupeStartAttempt(hash: string, ttl: number, ...fields: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -56,15 +65,19 @@ export class AgentRunStore {
   ) {
     this.redis.defineCommand('troupeCreateRun', { numberOfKeys: 2, lua: CREATE_RUN });
     this.redis.defineCommand('troupeEndRun', { numberOfKeys: 2, lua: END_RUN });
+    this.redis.defineCommand('troupeStartAttempt', { numberOfKeys: 1, lua: START_ATTEMPT });
   }
 
   /**
    * Records a queued run; when it exists already (a re-delivered job keeps its history, a run
    * enqueued through the API was recorded then) it is left as it is and returned.
+   * `startedIn`: a new run is recorded as started at once, in that session (its first attempt,
+   * as startAttempt would note it), saving the worker a round trip.
    */
-  async create(run: Pick<AgentRunRecord, 'runId' | 'role' | 'task' | 'sessionId' | 'parentRunId' | 'idempotencyKey'>): Promise<AgentRunRecord | undefined> {
+  async create(run: Pick<AgentRunRecord, 'runId' | 'role' | 'task' | 'sessionId' | 'parentRunId' | 'idempotencyKey'>, startedIn?: string): Promise<AgentRunRecord | undefined> {
     const now = Date.now();
-    const fields = { status: 'queued', role: run.role, task: run.task, sessionId: run.sessionId, parentRunId: run.parentRunId, idempotencyKey: run.idempotencyKey, attempts: 0, enqueuedAt: now };
+    const state = startedIn === undefined ? { status: 'queued', sessionId: run.sessionId, attempts: 0 } : { status: 'active', sessionId: startedIn, attempts: 1, startedAt: now };
+    const fields = { ...state, role: run.role, task: run.task, parentRunId: run.parentRunId, idempotencyKey: run.idempotencyKey, enqueuedAt: now };
     const existing = await this.scripts.troupeCreateRun(this.key(run.runId), this.indexKey(), run.runId, this.config.AGENT_RUN_RETENTION_SECONDS, now, ...Object.entries(fields).flat());
     if (existing.length === 0) return undefined;
     const hash: Record<string, string> = {};
@@ -73,18 +86,12 @@ export class AgentRunStore {
   }
 
   async update(runId: string, fields: Partial<Record<keyof AgentRunRecord, string | number>>): Promise<void> {
-    await this.redis.multi().hset(this.key(runId), fields).expire(this.key(runId), this.config.AGENT_RUN_RETENTION_SECONDS).exec();
+    await hsetWithExpiry(this.redis, this.key(runId), fields as Record<string, string | number>, this.config.AGENT_RUN_RETENTION_SECONDS);
   }
 
   async startAttempt(runId: string, sessionId: string): Promise<number> {
-    const key = this.key(runId);
-    const [[, attempts]] = (await this.redis
-      .multi()
-      .hincrby(key, 'attempts', 1)
-      .hset(key, { status: 'active', startedAt: Date.now(), sessionId, error: '' })
-      .expire(key, this.config.AGENT_RUN_RETENTION_SECONDS)
-      .exec()) as [[null, number], ...unknown[]];
-    return attempts;
+    const fields = { status: 'active', startedAt: Date.now(), sessionId, error: '' };
+    return this.scripts.troupeStartAttempt(this.key(runId), this.config.AGENT_RUN_RETENTION_SECONDS, ...Object.entries(fields).flat());
   }
 
   /**

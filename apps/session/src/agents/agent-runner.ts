@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { AgentRunPayload, AgentRunResult, RoleSummary, SessionPolicy } from '@troupe/domain';
 import { Director, DirectorPorts, Turn, TurnOutcome } from '../director/director';
 import { DEFAULT_SESSION_POLICY } from '../director/session-policy';
@@ -21,15 +20,12 @@ export interface AgentRunnerPorts {
 export interface AgentRunInput {
   runId: string;
   payload: AgentRunPayload;
-  /** The session chosen by an earlier attempt, so a retry continues there. */
-  sessionId?: string;
+  /** The run's session: the payload's, the one an earlier attempt chose, or a new one of its own. */
+  sessionId: string;
+  /** `sessionId` is new, the run's own: open it. */
+  openSession?: boolean;
   /** Results of delegated runs, when this is the run's second step. */
   childResults?: Record<string, AgentRunResult>;
-  /**
-   * Called once the run's session is known, so a retry finds it. The turn starts without
-   * waiting for it: its Redis write goes out ahead of the turn's own on the same connection.
-   */
-  onSession?: (sessionId: string) => Promise<void>;
   /** The role's lookup, when the caller started it already (see lookUpRole). */
   role?: Promise<RoleSummary>;
 }
@@ -62,15 +58,12 @@ export class AgentRunner {
   async run(input: AgentRunInput, signal: AbortSignal): Promise<AgentRunOutput> {
     const { runId, payload } = input;
     const role = await (input.role ?? this.ports.getRole(payload.role));
-    // A session of its own is opened, and noted on the run, while the turn goes on: their Redis
-    // writes go out ahead of the turn's on the same connection, and nothing in the turn reads
-    // the session's record. Two round trips off the way to the reply; a failure of either still
-    // fails the run, once the turn is over.
-    const given = input.sessionId || payload.sessionId;
-    const own = given ? undefined : randomUUID();
-    const sessionId = given || own!;
-    const sessionReady = Promise.all([own ? this.ports.openSession(role, runId, own) : undefined, input.onSession?.(sessionId)]);
-    sessionReady.catch(() => undefined);
+    // A session of its own is opened while the turn goes on: its Redis write goes out ahead of
+    // the turn's on the same connection, and nothing in the turn reads the session's record. A
+    // round trip off the way to the reply; a failure still fails the run, once the turn is over.
+    const sessionId = input.sessionId;
+    const sessionReady = input.openSession ? this.ports.openSession(role, runId, sessionId) : undefined;
+    sessionReady?.catch(() => undefined);
     const delegations: Delegation[] = [];
     const director = new Director({ ...this.ports.director, invokeTool: (request, s) => this.invokeTool(request, s, runId, delegations) });
     const policy: SessionPolicy = { ...DEFAULT_SESSION_POLICY, turnPolicy: 'single', tokenBudget: payload.tokenBudget ?? DEFAULT_SESSION_POLICY.tokenBudget };

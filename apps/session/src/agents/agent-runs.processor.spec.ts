@@ -26,6 +26,8 @@ const SCRIPTS: Record<string, string[]> = {
   'lead:first': ['<tool_call>{"name": "delegate", "arguments": {"role": "critic", "task": "review the draft"}}</tool_call>', 'I asked the critic.'],
   'critic:first': ['The draft looks good.'],
   'lead:after-children': ['Final: the critic approves.'],
+  // The model fails the first attempt ('!fail'), then answers.
+  'flaky:first': ['!fail', 'Done at last.'],
 };
 
 function scriptedPorts(history: { sessionId: string; text: string }[]): DirectorPorts {
@@ -40,6 +42,7 @@ function scriptedPorts(history: { sessionId: string; text: string }[]): Director
     async *generate(r: inference.GenerateRequest): AsyncIterable<inference.GenerateResponse> {
       const [turnId, roleId] = r.requestId.split(':');
       const text = scripts[`${roleId}:${turnId.split('.').pop()}`]?.shift() ?? 'nothing more';
+      if (text === '!fail') throw new Error('model unavailable');
       yield { token: { index: 0, tokenId: 0, text, tokenIds: [0] } };
       yield { done: { finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, text: '', model: 'm' } };
     },
@@ -122,6 +125,17 @@ describe('AgentRunsProcessor (real Redis and BullMQ)', () => {
     // The tool result told the lead which run carries its delegation.
     expect(history.some((h) => h.text.includes(`"runId":"${childId}"`))).toBe(true);
     expect(published.filter((p) => p.event === 'agent.run' && (p.payload as { runId: string }).runId === run.runId)).toHaveLength(1);
+  });
+
+  it('a run a plain producer queued is recorded as started in a session of its own, opened once; its retry goes on there', async () => {
+    await queues.queue('agent-runs').add('agent.run', { role: 'flaky', task: 'Try twice.' }, { jobId: 'flaky-run', attempts: 2 });
+    const done = await waitFor('flaky-run', 'completed');
+    expect(done).toMatchObject({ attempts: 2, role: 'flaky' });
+    expect(done.result!.text).toBe('Done at last.');
+    expect(done.result!.sessionId).toBe(done.sessionId);
+    // Both attempts' turns ran in the session the first chose; only the first opened it.
+    expect(history.filter((h) => h.text === 'Task: Try twice.').map((h) => h.sessionId)).toEqual([done.sessionId, done.sessionId]);
+    expect(opened.filter((id) => id === done.sessionId)).toHaveLength(1);
   });
 
   it('a payload that breaks the job schema fails for good, naming the field, into the dead letters', async () => {

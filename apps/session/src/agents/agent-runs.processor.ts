@@ -4,6 +4,7 @@ import { GrpcCallError, GrpcStatus } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
 import { inJobSpan } from '@troupe/tracing';
 import { Job, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
 import { AgentQueues } from './agent-queues';
 import { AgentRunStore } from './agent-run.store';
 import { AgentRunner } from './agent-runner';
@@ -80,8 +81,16 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
     const job = context.job!;
     // The role lookup (gRPC) needs nothing from the run's record: it overlaps the Redis work below.
     const role = this.runner.lookUpRole(payload.role);
-    // The record as it was (a run enqueued through the API, a re-delivered job), or a new one.
-    const before = await this.store.create({ runId, role: payload.role, task: payload.task, sessionId: payload.sessionId ?? '', parentRunId: payload.parentRunId ?? '', idempotencyKey: payload.idempotencyKey ?? '' });
+    // A session of the run's own, unless the payload names one or an earlier attempt chose it.
+    const ownSession = payload.sessionId ? '' : randomUUID();
+    // The record as it was (a run enqueued through the API, a re-delivered job), or a new one. A
+    // new run with no idempotency key to claim and its deadline ahead is recorded as started.
+    const startNow = !payload.idempotencyKey && !deadlinePassed(payload);
+    const before = await this.store.create(
+      { runId, role: payload.role, task: payload.task, sessionId: payload.sessionId ?? '', parentRunId: payload.parentRunId ?? '', idempotencyKey: payload.idempotencyKey ?? '' },
+      startNow ? payload.sessionId || ownSession : undefined,
+    );
+    const startedByCreate = startNow && before === undefined;
     if (payload.idempotencyKey) {
       const holder = await this.store.claimIdempotencyKey(payload.idempotencyKey, runId);
       if (holder !== runId) {
@@ -91,7 +100,7 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
     }
     // A re-delivered job whose result is stored already (its worker died after storing it).
     if (before?.status === 'completed' && before.result) return before.result;
-    if (payload.deadline && Date.parse(payload.deadline) <= Date.now()) throw new UnrecoverableError('DEADLINE_EXCEEDED: the run\'s deadline has passed');
+    if (deadlinePassed(payload)) throw new UnrecoverableError('DEADLINE_EXCEEDED: the run\'s deadline has passed');
 
     const abort = new AbortController();
     const onAbort = () => abort.abort('cancelled');
@@ -99,10 +108,11 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
     const deadlineTimer = payload.deadline ? setTimeout(() => abort.abort('deadline'), Math.max(0, Date.parse(payload.deadline) - Date.now())) : undefined;
     try {
       const childResults = before?.status === 'waiting-children' ? await this.childResults(job) : undefined;
-      const attempt = await this.store.startAttempt(runId, before?.sessionId ?? payload.sessionId ?? '');
+      const sessionId = before?.sessionId || payload.sessionId || ownSession;
+      const attempt = startedByCreate ? 1 : await this.store.startAttempt(runId, sessionId);
       void job.updateProgress({ stage: childResults ? 'after-children' : 'started', attempt }).catch((e: unknown) => this.logger.warn({ err: e, runId }, 'progress not noted'));
       const { result, delegations, outcome } = await this.runner
-        .run({ runId, payload, role, sessionId: before?.sessionId, childResults, onSession: (sessionId) => this.store.update(runId, { sessionId }) }, abort.signal)
+        .run({ runId, payload, role, sessionId, openSession: sessionId === ownSession, childResults }, abort.signal)
         .catch((e: unknown) => {
           // An unknown role or session will not appear by retrying.
           if (e instanceof GrpcCallError && e.code === GrpcStatus.NOT_FOUND) throw new UnrecoverableError(`NOT_FOUND: ${e.message}`);
@@ -160,3 +170,4 @@ export class AgentRunsProcessor implements OnApplicationBootstrap, BeforeApplica
   }
 }
 
+const deadlinePassed = (payload: AgentRunPayload) => !!payload.deadline && Date.parse(payload.deadline) <= Date.now();

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, Redis } from '@troupe/redis';
+import { REDIS, Redis, incrWithExpiry } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 
 /** Messages per user per minute, counted in Redis so the limit holds across instances. */
@@ -15,7 +15,7 @@ export class RateLimiter {
     const now = Date.now();
     const minute = Math.floor(now / 60_000);
     const key = `rate:${userId}:${minute}`;
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 120).exec()) as [[null, number], unknown];
+    const count = await incrWithExpiry(this.redis, key, 120);
     return count > this.config.RATE_LIMIT_MESSAGES_PER_MINUTE ? (minute + 1) * 60_000 - now : 0;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, Redis } from '@troupe/redis';
+import { REDIS, Redis, hincrbyWithExpiry } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 
 /**
@@ -17,12 +17,7 @@ export class SessionBudget {
   async charge(sessionId: string, tokens: number, toolCalls: number): Promise<string | undefined> {
     const hour = Math.floor(Date.now() / 3_600_000);
     const key = `session-budget:${sessionId}:${hour}`;
-    const [[, usedTokens], [, usedTools]] = (await this.redis
-      .multi()
-      .hincrby(key, 'tokens', tokens)
-      .hincrby(key, 'tools', toolCalls)
-      .expire(key, 7200)
-      .exec()) as [[null, number], [null, number], unknown];
+    const [usedTokens, usedTools] = await hincrbyWithExpiry(this.redis, key, { tokens, tools: toolCalls }, 7200);
     if (usedTokens > this.config.SESSION_TOKENS_PER_HOUR) {
       return `the session generated ${usedTokens} tokens this hour (limit ${this.config.SESSION_TOKENS_PER_HOUR})`;
     }

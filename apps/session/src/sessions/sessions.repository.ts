@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RoleSummary, SessionPolicy } from '@troupe/domain';
-import { REDIS, Redis } from '@troupe/redis';
+import { REDIS, Redis, hsetWithExpiry } from '@troupe/redis';
 import { SessionConfig } from '../session.config';
 
 export interface ChatSession {
@@ -23,18 +23,14 @@ export class SessionsRepository {
   ) {}
 
   async create(session: ChatSession): Promise<void> {
-    const key = this.key(session.id);
-    await this.redis
-      .multi()
-      .hset(key, {
-        roles: JSON.stringify(session.roles),
-        policy: JSON.stringify(session.policy),
-        createdAt: String(session.createdAt),
-        owner: session.owner,
-        createdBy: session.createdBy,
-      })
-      .expire(key, this.config.SESSION_TTL_SECONDS)
-      .exec();
+    const fields = {
+      roles: JSON.stringify(session.roles),
+      policy: JSON.stringify(session.policy),
+      createdAt: String(session.createdAt),
+      owner: session.owner,
+      createdBy: session.createdBy,
+    };
+    await hsetWithExpiry(this.redis, this.key(session.id), fields, this.config.SESSION_TTL_SECONDS);
   }
 
   async get(id: string): Promise<ChatSession | undefined> {
