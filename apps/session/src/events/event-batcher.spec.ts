@@ -2,9 +2,9 @@ import { BatchSink, EventBatcher, UnloggedEvent } from './event-batcher';
 
 /** A log whose appends complete only when the test says so. */
 class HeldSink implements BatchSink {
-  readonly appends: { sessionId: string; events: UnloggedEvent[]; done: () => void; fail: (e: Error) => void }[] = [];
+  readonly appends: { sessionId: string; events: UnloggedEvent[]; done: (heard?: { listeners: number }) => void; fail: (e: Error) => void }[] = [];
 
-  appendBatch(sessionId: string, events: UnloggedEvent[]): Promise<void> {
+  appendBatch(sessionId: string, events: UnloggedEvent[]): Promise<{ listeners: number } | void> {
     return new Promise((resolve, reject) => this.appends.push({ sessionId, events: structuredClone(events), done: resolve, fail: reject }));
   }
 }
@@ -198,6 +198,67 @@ describe('EventBatcher', () => {
       await tick();
       interval = 150; // the process got busy
       await expectHeldThenMerged(batcher, sink, { gap: 60, heldAt: 120, sentAt: 150 });
+    });
+  });
+
+  describe('while nobody listens', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+    afterEach(() => jest.useRealTimers());
+    const unheard = { listeners: 0 };
+
+    it('holds tokens, a first one too, until the reply ends, and sends them with it in one append', async () => {
+      const sink = new HeldSink();
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50, 200);
+      batcher.publish('s', 'reply.start', {});
+      sink.appends[0].done(unheard);
+      await tick();
+      for (const [i, text] of ['a', 'b', 'c'].entries()) batcher.publish('s', 'reply.token', token(i, text));
+      await tick();
+      jest.advanceTimersByTime(150);
+      await tick();
+      expect(sink.appends).toHaveLength(1);
+      batcher.publish('s', 'reply.done', { sessionId: 's', text: 'abc' });
+      expect(sink.appends).toHaveLength(2);
+      expect(sink.appends[1].events.map((e) => [e.type, e.payload.text])).toEqual([
+        ['reply.token', 'abc'],
+        ['reply.done', 'abc'],
+      ]);
+    });
+
+    it('sends them after the hold at the latest, and as before once an append is heard again', async () => {
+      const sink = new HeldSink();
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50, 200);
+      batcher.publish('s', 'reply.start', {});
+      sink.appends[0].done(unheard);
+      await tick();
+      batcher.publish('s', 'reply.token', token(0, 'a'));
+      await tick();
+      jest.advanceTimersByTime(199);
+      await tick();
+      expect(sink.appends).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      await tick();
+      expect(sink.appends.map((a) => a.events.length)).toEqual([1, 1]);
+      // Someone joined: the next reply's first token goes at once again.
+      sink.appends[1].done({ listeners: 1 });
+      await tick();
+      batcher.publish('s', 'reply.token', token(0, 'x', 't2'));
+      await tick();
+      expect(sink.appends).toHaveLength(3);
+    });
+
+    it('sends waiting tokens at once to a caller that waits until they are logged', async () => {
+      const sink = new HeldSink();
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50, 200);
+      batcher.publish('s', 'reply.start', {});
+      sink.appends[0].done(unheard);
+      await tick();
+      batcher.publish('s', 'reply.token', token(0, 'a'));
+      await tick();
+      const logged = batcher.logged('s');
+      expect(sink.appends).toHaveLength(2);
+      sink.appends[1].done(unheard);
+      await logged;
     });
   });
 });

@@ -4,9 +4,12 @@ export interface UnloggedEvent {
   payload: Record<string, unknown>;
 }
 
-/** Where batches go: appended in order as consecutive sequence numbers of the session. */
+/**
+ * Where batches go: appended in order as consecutive sequence numbers of the session. It may
+ * say how many listen to the session live (`listeners`: 0 when nobody does, anywhere).
+ */
 export interface BatchSink {
-  appendBatch(sessionId: string, events: UnloggedEvent[]): Promise<unknown>;
+  appendBatch(sessionId: string, events: UnloggedEvent[]): Promise<{ listeners?: number } | void>;
 }
 
 interface SessionBatch {
@@ -17,6 +20,8 @@ interface SessionBatch {
   timer?: NodeJS.Timeout;
   /** When tokens of this session last went out (0: never). */
   tokensSentAt: number;
+  /** When the oldest token waiting arrived (0: none waits). */
+  tokensWaitingSince: number;
   /** Events queued so far (a token merged into the one before it adds none). */
   queued: number;
   /** Events whose append has settled. */
@@ -27,6 +32,8 @@ interface SessionBatch {
 
 /** Event types whose consecutive events may be merged into one (see `mergeTokens`). */
 const MERGEABLE = 'reply.token';
+/** Sessions remembered as having nobody listening (the oldest are forgotten first). */
+const MAX_UNHEARD_SESSIONS = 10_000;
 
 /**
  * Appends a session's events to its log in order, one append in flight per session: what is
@@ -40,10 +47,15 @@ const MERGEABLE = 'reply.token';
  * a time rather than one (the interval is read at each use: it may stretch under load, see
  * AdaptiveTokenInterval). With an interval of 0 nothing waits at low load: each event goes out
  * as soon as it is published (a token within the same tick, so tokens published together
- * still share an append).
+ * still share an append). While nobody listens to a session live (its latest append reached no
+ * instance with a client of it), its tokens wait longer (`unheardHoldMs`, a first one too) and
+ * mostly go out with the reply's end: a background run logs a reply in two or three appends
+ * instead of five or more.
  */
 export class EventBatcher {
   private readonly sessions = new Map<string, SessionBatch>();
+  /** Sessions whose latest append nobody heard live: their tokens wait `unheardHoldMs`. */
+  private readonly unheard = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private readonly tokenIntervalMs: () => number;
 
@@ -53,6 +65,12 @@ export class EventBatcher {
     private readonly onError: (e: unknown, sessionId: string, events: UnloggedEvent[]) => void,
     /** The token interval (ms), or where to read it each time (it may stretch under load). */
     tokenInterval: number | (() => number) = 0,
+    /**
+     * How long tokens wait, a first one too, while nobody listens to the session live (a
+     * background run's, or one everybody left): they go with the next other event (a reply's
+     * end) or after this long. Anyone who joins meanwhile is heard by the next append.
+     */
+    private readonly unheardHoldMs = 0,
   ) {
     this.tokenIntervalMs = typeof tokenInterval === 'number' ? () => tokenInterval : tokenInterval;
   }
@@ -60,7 +78,7 @@ export class EventBatcher {
   publish(sessionId: string, type: string, payload: object): void {
     let batch = this.sessions.get(sessionId);
     if (!batch) {
-      batch = { pending: [], inFlight: false, scheduled: false, tokensSentAt: 0, queued: 0, settled: 0, waiters: [] };
+      batch = { pending: [], inFlight: false, scheduled: false, tokensSentAt: 0, tokensWaitingSince: 0, queued: 0, settled: 0, waiters: [] };
       this.sessions.set(sessionId, batch);
     }
     const last = batch.pending[batch.pending.length - 1];
@@ -68,7 +86,9 @@ export class EventBatcher {
       batch.pending.push({ type, payload: { ...payload } });
       batch.queued++;
     }
-    if (type !== MERGEABLE || (payload as { index?: unknown }).index === 0) {
+    if (type === MERGEABLE && batch.tokensWaitingSince === 0) batch.tokensWaitingSince = Date.now();
+    const unheard = this.unheardHoldMs > 0 && this.unheard.has(sessionId);
+    if (type !== MERGEABLE || (!unheard && (payload as { index?: unknown }).index === 0)) {
       // Neither a reply's first token nor anything else waits for the interval, nor lets the
       // tokens before it wait.
       batch.tokensSentAt = 0;
@@ -99,7 +119,16 @@ export class EventBatcher {
   logged(sessionId: string): Promise<void> {
     const batch = this.sessions.get(sessionId);
     if (!batch) return Promise.resolve();
-    return new Promise((resolve) => batch.waiters.push({ until: batch.queued, resolve }));
+    const logged = new Promise<void>((resolve) => batch.waiters.push({ until: batch.queued, resolve }));
+    // Someone waits for them: waiting tokens go now.
+    batch.tokensSentAt = 0;
+    batch.tokensWaitingSince = 0;
+    if (batch.timer) {
+      clearTimeout(batch.timer);
+      batch.timer = undefined;
+      this.next(sessionId, batch);
+    }
+    return logged;
   }
 
   /** Resolves once every event published so far was appended (or failed): before Redis closes. */
@@ -111,10 +140,12 @@ export class EventBatcher {
   private flush(sessionId: string, batch: SessionBatch): void {
     const events = batch.pending.splice(0, this.maxBatch);
     batch.inFlight = true;
+    if (!batch.pending.some((e) => e.type === MERGEABLE)) batch.tokensWaitingSince = 0;
     // The interval runs from tokens going out mid-reply (a reply's end or any other event resets it).
     batch.tokensSentAt = this.tokenIntervalMs() > 0 && events[events.length - 1].type === MERGEABLE ? Date.now() : 0;
     this.sink
       .appendBatch(sessionId, events)
+      .then((heard) => this.noteListeners(sessionId, heard?.listeners))
       .catch((e: unknown) => this.onError(e, sessionId, events))
       .finally(() => {
         batch.inFlight = false;
@@ -128,16 +159,33 @@ export class EventBatcher {
       });
   }
 
+  /** Remembers whether anyone heard the session's latest append (unknown: as before). */
+  private noteListeners(sessionId: string, listeners: number | undefined): void {
+    if (listeners === undefined || this.unheardHoldMs === 0) return;
+    if (listeners > 0) {
+      this.unheard.delete(sessionId);
+      return;
+    }
+    if (this.unheard.has(sessionId)) return;
+    if (this.unheard.size >= MAX_UNHEARD_SESSIONS) this.unheard.delete(this.unheard.values().next().value!);
+    this.unheard.add(sessionId);
+  }
+
   /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
   private next(sessionId: string, batch: SessionBatch): void {
     if (batch.inFlight || batch.scheduled || batch.timer) return;
-    const wait = batch.tokensSentAt + this.tokenIntervalMs() - Date.now();
+    const wait =
+      this.unheardHoldMs > 0 && this.unheard.has(sessionId)
+        ? batch.tokensWaitingSince + this.unheardHoldMs - Date.now()
+        : batch.tokensSentAt + this.tokenIntervalMs() - Date.now();
     // Tokens wait out the interval (the session is kept meanwhile, so the next token knows it
     // must); anything else waiting takes them along at once.
     if (wait > 0 && batch.pending.every((e) => e.type === MERGEABLE)) {
       batch.timer = setTimeout(() => {
         batch.timer = undefined;
         if (batch.pending.length === 0) batch.tokensSentAt = 0;
+        // Waited out: they go now, heard or not.
+        batch.tokensWaitingSince = 0;
         this.next(sessionId, batch);
       }, wait);
       return;

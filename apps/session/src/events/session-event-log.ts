@@ -15,7 +15,8 @@ export interface LoggedEvent {
  * appending instance's tag, then a JSON array of events) to every instance on the session's
  * channel.
  * KEYS: seq counter, stream. ARGV: max events kept, ttl ms, channel, origin tag, then type and
- * payload JSON of each event.
+ * payload JSON of each event. Returns the last sequence number and how many connections heard
+ * the notice (0: no instance has a client of the session).
  */
 const APPEND_BATCH = `
 local count = (#ARGV - 4) / 2
@@ -34,8 +35,8 @@ if math.floor((last - 1) / 64) ~= math.floor((first - 2) / 64) then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. '[' .. table.concat(notices, ',') .. ']')
-return last
+local receivers = redis.call('PUBLISH', ARGV[3], ARGV[4] .. '[' .. table.concat(notices, ',') .. ']')
+return {last, receivers}
 `;
 
 /**
@@ -56,19 +57,20 @@ export class SessionEventLog {
   }
 
   /**
-   * Appends events in order as consecutive sequence numbers; resolves with the last one.
-   * Commands on one connection run in order, so callers need not await for ordering.
-   * `origin` (no '[' in it) heads the notice, so the appending instance can tell its own.
+   * Appends events in order as consecutive sequence numbers; resolves with the last one and
+   * how many subscriptions heard the notice. Commands on one connection run in order, so
+   * callers need not await for ordering. `origin` (no '[' in it) heads the notice, so the
+   * appending instance can tell its own.
    */
-  async appendBatch(sessionId: string, events: readonly { type: string; payload: object }[], origin = ''): Promise<number> {
+  async appendBatch(sessionId: string, events: readonly { type: string; payload: object }[], origin = ''): Promise<{ last: number; receivers: number }> {
     const args: string[] = [String(this.config.EVENT_LOG_MAX_EVENTS), String(this.config.SESSION_TTL_SECONDS * 1000), this.channel(sessionId), origin];
     for (const event of events) args.push(event.type, JSON.stringify(event.payload));
-    const last = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).troupeAppendEvents(
+    const [last, receivers] = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<[number, number]>>).troupeAppendEvents(
       this.seqKey(sessionId),
       this.streamKey(sessionId),
       ...args,
     );
-    return Number(last);
+    return { last: Number(last), receivers: Number(receivers) };
   }
 
   /** The sequence number of the newest event (0 when none). */

@@ -63,6 +63,7 @@ export class SessionEventsService implements OnModuleDestroy {
       MAX_EVENTS_PER_APPEND,
       (e, sessionId, events) => this.logger.error({ err: e, sessionId, events: events.map((event) => event.type) }, 'events not logged'),
       () => this.tokenInterval.ms,
+      Math.max(config.TOKEN_STREAM_INTERVAL_MS, config.TOKEN_STREAM_INTERVAL_MAX_MS),
     );
   }
 
@@ -109,11 +110,13 @@ export class SessionEventsService implements OnModuleDestroy {
    * has numbered it, without waiting for its pub/sub notice: a round trip off every event's
    * way, the first token's included. Other instances get the notice.
    */
-  private async append(sessionId: string, events: UnloggedEvent[]): Promise<void> {
-    const last = await this.log.appendBatch(sessionId, events, this.origin);
-    if (!this.delivery.hasMembers(sessionId)) return;
-    const first = last - events.length + 1;
-    events.forEach((event, i) => this.delivery.deliverLive(sessionId, { seq: first + i, type: event.type, payload: event.payload }));
+  private async append(sessionId: string, events: UnloggedEvent[]): Promise<{ listeners: number }> {
+    const { last, receivers } = await this.log.appendBatch(sessionId, events, this.origin);
+    if (this.delivery.hasMembers(sessionId)) {
+      const first = last - events.length + 1;
+      events.forEach((event, i) => this.delivery.deliverLive(sessionId, { seq: first + i, type: event.type, payload: event.payload }));
+    }
+    return { listeners: receivers };
   }
 
   private async subscribe(sessionId: string, onEvent: (event: LoggedEvent) => void): Promise<void> {
