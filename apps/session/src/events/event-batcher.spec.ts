@@ -205,13 +205,18 @@ describe('EventBatcher', () => {
     beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
     afterEach(() => jest.useRealTimers());
     const unheard = { listeners: 0 };
-
-    it('holds tokens, a first one too, until the reply ends, and sends them with it in one append', async () => {
+    /** A batcher whose first append (a reply's start) nobody heard. */
+    async function unheardSession() {
       const sink = new HeldSink();
       const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50, 200);
       batcher.publish('s', 'reply.start', {});
       sink.appends[0].done(unheard);
       await tick();
+      return { sink, batcher };
+    }
+
+    it('holds tokens, a first one too, until the reply ends, and sends them with it in one append', async () => {
+      const { sink, batcher } = await unheardSession();
       for (const [i, text] of ['a', 'b', 'c'].entries()) batcher.publish('s', 'reply.token', token(i, text));
       await tick();
       jest.advanceTimersByTime(150);
@@ -226,11 +231,7 @@ describe('EventBatcher', () => {
     });
 
     it('sends them after the hold at the latest, and as before once an append is heard again', async () => {
-      const sink = new HeldSink();
-      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50, 200);
-      batcher.publish('s', 'reply.start', {});
-      sink.appends[0].done(unheard);
-      await tick();
+      const { sink, batcher } = await unheardSession();
       batcher.publish('s', 'reply.token', token(0, 'a'));
       await tick();
       jest.advanceTimersByTime(199);
@@ -248,11 +249,7 @@ describe('EventBatcher', () => {
     });
 
     it('sends waiting tokens at once to a caller that waits until they are logged', async () => {
-      const sink = new HeldSink();
-      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50, 200);
-      batcher.publish('s', 'reply.start', {});
-      sink.appends[0].done(unheard);
-      await tick();
+      const { sink, batcher } = await unheardSession();
       batcher.publish('s', 'reply.token', token(0, 'a'));
       await tick();
       const logged = batcher.logged('s');
