@@ -73,22 +73,42 @@ export class ContextService {
   /**
    * A turn's opening entry, then its context, in one call: the role and the variables are
    * checked before anything is written (a refusal means nothing was appended), then the entry
-   * is appended (which drops the session's cached windows everywhere) and the window is built.
+   * is appended (which drops the session's cached windows everywhere) and the window is built
+   * from what the append read back in the same round trip. The pin, the append with its read
+   * and the memory blocks go to Redis together: one round trip's wait where there were three.
    */
   private async appendThenAssemble(request: AssembleRequest, entry: Omit<HistoryEntry, 'id' | 'createdAt'>): Promise<Assembled> {
-    const role = await this.resolveRole(request);
+    const epoch = this.bus.epoch;
+    const { role, pinned } = await this.roleAndPin(request);
+    pinned.catch(() => undefined); // awaited below; a refused request must not leave it unhandled
     this.variableValues(role, request);
-    const appendedId = await this.history.append(request.sessionId, entry);
-    return { ...(await this.build(request, role)), appendedId };
+    const blocks = this.memory.visible(role, request.userId);
+    blocks.catch(() => undefined);
+    const [appended] = await Promise.all([this.history.appendAndRead(request.sessionId, entry, this.historyWindowSize), pinned]);
+    // The append's own invalidation of the session's windows came before the window it read.
+    const reads = { epoch, sessionEpoch: this.bus.epoch, history: Promise.resolve(appended.window!), blocks };
+    return { ...(await this.build(request, role, reads)), appendedId: appended.id };
   }
 
-  /** The cold path: everything read and fitted into the budget, then cached (unless invalidated meanwhile). */
-  private async build(request: AssembleRequest, resolved?: StoredRole): Promise<Assembled> {
+  private get historyWindowSize(): number {
+    return this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH;
+  }
+
+  /**
+   * The cold path: everything read and fitted into the budget, then cached (unless invalidated
+   * meanwhile). `reads`: what the caller has read or is reading already, the bus epoch from
+   * before it started, and the one from after the session's history was read.
+   */
+  private async build(
+    request: AssembleRequest,
+    resolved?: StoredRole,
+    reads?: { epoch: number; sessionEpoch: number; history: Promise<{ entries: HistoryEntry[]; summary: string }>; blocks: Promise<MemoryBlock[]> },
+  ): Promise<Assembled> {
     const windows = this.caches.forClass(this.config.WINDOW_CACHE_CLASS);
     // An invalidation that lands while we read must not be undone by caching what we read.
-    const epoch = this.bus.epoch;
+    const epoch = reads?.epoch ?? this.bus.epoch;
     // The history does not depend on the role: it is read while the role's pin is resolved.
-    const historyRead = this.history.read(request.sessionId, this.config.HISTORY_MAX_ENTRIES + this.config.HISTORY_COMPACTION_BATCH);
+    const historyRead = reads?.history ?? this.history.read(request.sessionId, this.historyWindowSize);
     historyRead.catch(() => undefined); // awaited below; a failed role lookup must not leave it unhandled
     const role = resolved ?? (await this.resolveRole(request));
     const values = this.variableValues(role, request);
@@ -96,7 +116,7 @@ export class ContextService {
     const [persona, { entries, summary }, blocks] = await Promise.all([
       this.personaPrefix(role, values, tokenizer),
       historyRead,
-      this.memory.visible(role, request.userId),
+      reads?.blocks ?? this.memory.visible(role, request.userId),
     ]);
 
     const { extras, summaryAt, recallMode } = await this.extras(role, request.userId, tokenizer, blocks, summary, entries);
@@ -124,8 +144,13 @@ export class ContextService {
       const oldestShown = entries[entries.length - window.historyEntries].id;
       await this.history.noteWindow(request.sessionId, role.id, oldestShown, entries.length - window.historyEntries);
     }
-    const tags = [sessionTag(request.sessionId), roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
-    if (windows && !this.bus.invalidatedSince(epoch, tags)) {
+    const session = sessionTag(request.sessionId);
+    const others = [roleTag(role.id), ...memoryTags(role), recallTag(role.id)];
+    const tags = [session, ...others];
+    const invalidated = reads
+      ? this.bus.invalidatedSince(reads.sessionEpoch, [session]) || this.bus.invalidatedSince(epoch, others)
+      : this.bus.invalidatedSince(epoch, tags);
+    if (windows && !invalidated) {
       windows.setLocal(windowKey(request), reusableResponse({ ...assembled, cached: true }), approximateBytes(assembled), tags);
     }
     return assembled;
@@ -163,15 +188,29 @@ export class ContextService {
    * version: pinned to the latest on its first turn, in one round trip either way.
    */
   private async resolveRole(request: AssembleRequest): Promise<StoredRole> {
+    const { role, pinned } = await this.roleAndPin(request);
+    await pinned;
+    return role;
+  }
+
+  /** resolveRole, with an explicit version's re-pin still under way (`pinned`). */
+  private async roleAndPin(request: AssembleRequest): Promise<{ role: StoredRole; pinned: Promise<void> }> {
     const { sessionId, roleId } = request;
     if (request.roleVersion > 0) {
       const role = await this.roles.get(roleId, request.roleVersion);
       if (!role) throw new RoleNotFoundError(`role "${roleId}" has no version ${request.roleVersion}`);
-      const before = await this.pins.repin(sessionId, roleId, role.version);
-      // Windows cached under the old pin must go (here and on every other instance).
-      if (before !== undefined && before !== role.version) await this.bus.publish([sessionTag(sessionId)]);
-      return role;
+      const pinned = this.pins.repin(sessionId, roleId, role.version).then(async (before) => {
+        // Windows cached under the old pin must go (here and on every other instance).
+        if (before !== undefined && before !== role.version) await this.bus.publish([sessionTag(sessionId)]);
+      });
+      return { role, pinned };
     }
+    return { role: await this.resolveLatestOrPinned(request), pinned: Promise.resolve() };
+  }
+
+  /** The latest version (followLatest), or the session's pin: pinned to the latest on its first turn. */
+  private async resolveLatestOrPinned(request: AssembleRequest): Promise<StoredRole> {
+    const { sessionId, roleId } = request;
     // The latest version is usually in this instance's cache: no round trip.
     const latest = await this.roles.get(roleId);
     if (!latest) {

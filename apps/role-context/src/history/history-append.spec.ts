@@ -9,8 +9,9 @@ import { HistoryRepository } from './history.repository';
 import { HistoryService, sessionTag } from './history.service';
 import { sessionKeys } from './session-keys';
 
-// Integration with the real Redis: an append announces itself in its own MULTI and a pin is
-// set-or-read at once (fewer round trips); these check they still keep what they promise.
+// Integration with the real Redis: an append announces itself (and reads the window back) in
+// its own script and a pin is set-or-read at once (fewer round trips); these check they still
+// keep what they promise.
 const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
 
 describe('history appends and role pins on Redis', () => {
@@ -36,7 +37,7 @@ describe('history appends and role pins on Redis', () => {
     for (const r of connections) r.disconnect();
   });
 
-  it('announces an append in its own MULTI: another instance dropped the tags before it returns, one notice per append', async () => {
+  it('announces an append in its own script: another instance dropped the tags before it returns, one notice per append', async () => {
     const [a, b] = [await bus(), await bus()];
     const dropped: string[][] = [];
     b.onInvalidate((tags) => dropped.push(tags));
@@ -49,7 +50,7 @@ describe('history appends and role pins on Redis', () => {
       void connections[0].publish(`${prefix}role-context:invalidate-ack`, JSON.stringify({ from: 'listener', nonce: (JSON.parse(raw) as { nonce: string }).nonce, tags: [] }));
     });
     await listener.subscribe(`${prefix}role-context:invalidate`);
-    const service = new HistoryService(new HistoryRepository(redis(), config, quiet), a, config);
+    const service = new HistoryService(new HistoryRepository(redis(), config, quiet), a, config, quiet);
 
     const id = await service.append('s1', { speakerKind: 'person', speaker: 'ada', text: 'hello', tokenCount: 0, turnId: 't1', toolCallsJson: '' });
     expect(id).toMatch(/^\d+-\d+$/);
@@ -64,7 +65,7 @@ describe('history appends and role pins on Redis', () => {
     const b = await bus();
     const dropped: string[][] = [];
     b.onInvalidate((tags) => dropped.push(tags));
-    const service = new HistoryService(new HistoryRepository(redis(), config, quiet), a, config);
+    const service = new HistoryService(new HistoryRepository(redis(), config, quiet), a, config, quiet);
     const append = (i: number) => service.append('s2', { speakerKind: 'person', speaker: 'ada', text: `turn ${i}`, tokenCount: 0, turnId: `t${i}`, toolCallsJson: '' });
     for (let i = 0; i < 5; i++) await append(i);
     expect(dropped).toHaveLength(5);
@@ -73,6 +74,22 @@ describe('history appends and role pins on Redis', () => {
     const repository = new HistoryRepository(redis(), config, quiet);
     expect((await repository.window('s2', 10)).entries.map((e) => e.text)).toEqual(['turn 2', 'turn 3', 'turn 4', 'turn 5']);
     expect(await repository.summary('s2')).toContain('turn 0');
+  });
+
+  it('reads the window back in the append\'s round trip, and again after the append folded entries', async () => {
+    const service = new HistoryService(new HistoryRepository(redis(), config, quiet), await bus(), config, quiet);
+    const entry = (i: number) => ({ speakerKind: 'person', speaker: 'ada', text: `turn ${i}`, tokenCount: 0, turnId: `t${i}`, toolCallsJson: '' });
+    const first = await service.appendAndRead('s4', entry(0), 10);
+    expect(first.window).toEqual({ entries: [expect.objectContaining({ id: first.id, text: 'turn 0' })], summary: '' });
+    for (let i = 1; i < 5; i++) {
+      // The three most recent, oldest first, the new one last.
+      const recent = Array.from({ length: i + 1 }, (_, k) => `turn ${k}`).slice(-3);
+      expect((await service.appendAndRead('s4', entry(i), 3)).window!.entries.map((e) => e.text)).toEqual(recent);
+    }
+    // The sixth folds two entries into the summary: the window comes from after the fold.
+    const folded = await service.appendAndRead('s4', entry(5), 10);
+    expect(folded.window!.entries.map((e) => e.text)).toEqual(['turn 2', 'turn 3', 'turn 4', 'turn 5']);
+    expect(folded.window!.summary).toContain('turn 0');
   });
 
   it('pins in one round trip, and only a new pins hash gets an expiry (reads do not extend it)', async () => {

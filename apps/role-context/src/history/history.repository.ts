@@ -14,19 +14,24 @@ const FIELDS = ['speakerKind', 'speaker', 'text', 'tokenCount', 'turnId', 'creat
 
 /**
  * Appends a turn, refreshes the expiry of the session's keys and publishes a notice, in one
- * script (a MULTI of these 7 commands cost the client about five times as much CPU).
- * KEYS: history stream, then the session's other keys. ARGV: ttl ms (0: none), notice channel
- * ('': none), notice, then field/value pairs. Returns the entry id, the stream's length and how
- * many received the notice.
+ * script (a MULTI of these 7 commands cost the client about five times as much CPU), and
+ * (count > 0) reads back the most recent entries and the summary.
+ * KEYS: history stream, summary, then the session's other keys. ARGV: ttl ms (0: none), notice
+ * channel ('': none), notice, entries to read back (0: none), then field/value pairs. Returns
+ * the entry id, the stream's length, how many received the notice, then the entries and the
+ * summary read back.
  */
 const APPEND_ENTRY = `
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 5))
 local length = redis.call('XLEN', KEYS[1])
 if tonumber(ARGV[1]) > 0 then
   for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 end
 local receivers = 0
 if ARGV[2] ~= '' then receivers = redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if tonumber(ARGV[4]) > 0 then
+  return {id, length, receivers, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[4]), redis.call('GET', KEYS[2])}
+end
 return {id, length, receivers}
 `;
 
@@ -36,7 +41,7 @@ return {redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[1]), redis.call
 `;
 
 type HistoryScripts = {
-  troupeAppendEntry(...args: (string | number)[]): Promise<[string, number, number]>;
+  troupeAppendEntry(...args: (string | number)[]): Promise<[string, number, number, [string, string[]][]?, (string | null)?]>;
   troupeReadWindow(history: string, summary: string, count: number): Promise<[[string, string[]][], string | null]>;
 };
 
@@ -68,8 +73,15 @@ export class HistoryRepository {
    * Appends a turn; `notice` (a pub/sub message) is published in the same script, after the
    * write. Returns the entry id, how many received the notice, and whether older entries were
    * folded into the summary afterwards (then the notice went out before that change).
+   * `readBack` > 0: the window as the append left it (that many recent entries and the
+   * summary) comes back in the same round trip; after a compaction it is read again.
    */
-  async append(sessionId: string, entry: Omit<HistoryEntry, 'id' | 'createdAt'>, notice?: InvalidationNotice): Promise<{ id: string; receivers: number; compacted: boolean }> {
+  async append(
+    sessionId: string,
+    entry: Omit<HistoryEntry, 'id' | 'createdAt'>,
+    notice?: InvalidationNotice,
+    readBack = 0,
+  ): Promise<{ id: string; receivers: number; compacted: boolean; window?: { entries: HistoryEntry[]; summary: string } }> {
     const fields: Record<string, string> = {
       speakerKind: entry.speakerKind,
       speaker: entry.speaker,
@@ -79,14 +91,16 @@ export class HistoryRepository {
       createdAt: String(Date.now()),
       toolCallsJson: entry.toolCallsJson ?? '',
     };
-    // Every key of the session's history lives on for the TTL after its latest turn (the stream's first).
-    const keys = [this.key(sessionId), ...allSessionKeys(sessionId).filter((k) => k !== this.key(sessionId))];
-    const [id, length, receivers] = await this.scripts.troupeAppendEntry(
+    // Every key of the session's history lives on for the TTL after its latest turn (the stream and summary first).
+    const first = [this.key(sessionId), this.summaryKey(sessionId)];
+    const keys = [...first, ...allSessionKeys(sessionId).filter((k) => !first.includes(k))];
+    const [id, length, receivers, raw, summary] = await this.scripts.troupeAppendEntry(
       keys.length,
       ...keys,
       this.config.HISTORY_TTL_SECONDS * 1000,
       notice?.channel ?? '',
       notice?.message ?? '',
+      readBack,
       ...Object.entries(fields).flat(),
     );
     let compacted = false;
@@ -97,7 +111,9 @@ export class HistoryRepository {
       });
       compacted = folded > 0;
     }
-    return { id, receivers, compacted };
+    if (readBack <= 0) return { id, receivers, compacted };
+    const window = compacted ? await this.window(sessionId, readBack) : { entries: toEntries(raw ?? []), summary: summary ?? '' };
+    return { id, receivers, compacted, window };
   }
 
   /** The most recent `limit` entries, oldest first. */
@@ -113,7 +129,7 @@ export class HistoryRepository {
   /** Recent entries and the summary in one round trip. */
   async window(sessionId: string, limit: number): Promise<{ entries: HistoryEntry[]; summary: string }> {
     const [raw, summary] = await this.scripts.troupeReadWindow(this.key(sessionId), this.summaryKey(sessionId), limit);
-    return { entries: raw.reverse().map(([id, values]) => toEntry(id, values)), summary: summary ?? '' };
+    return { entries: toEntries(raw), summary: summary ?? '' };
   }
 
   /** Folds everything beyond HISTORY_MAX_ENTRIES into the summary; returns how many entries were folded. */
@@ -176,6 +192,11 @@ export class HistoryRepository {
   private summaryKey(sessionId: string): string {
     return sessionKeys.summary(sessionId);
   }
+}
+
+/** Entries as XREVRANGE gives them (newest first), oldest first. */
+function toEntries(raw: [string, string[]][]): HistoryEntry[] {
+  return raw.reverse().map(([id, values]) => toEntry(id, values));
 }
 
 function toEntry(id: string, values: string[]): HistoryEntry {
