@@ -83,9 +83,11 @@ export class DirectorService implements OnModuleInit, OnApplicationShutdown {
       await this.signal({ sessionId: turn.sessionId, reason: whenBusy });
     }
     // Logged before the turn is queued, so the message precedes everything said about it, even
-    // when another instance runs the turn (events may wait behind an append in flight).
-    this.events.publish(turn.sessionId, 'message.user', { sessionId: turn.sessionId, turnId: turn.turnId, author: turn.author, text: turn.text });
-    await this.events.logged(turn.sessionId);
+    // when another instance runs the turn. An append that went out at once is ahead of the
+    // queuing on the connection, so only one that waits behind another is waited for: one
+    // round trip fewer on the way to the first token.
+    const sent = this.events.publish(turn.sessionId, 'message.user', { sessionId: turn.sessionId, turnId: turn.turnId, author: turn.author, text: turn.text });
+    if (!sent) await this.events.logged(turn.sessionId);
     // Queued, and when no instance directs the session, claimed by this one in the same round trip.
     const claimed = await this.queue.pushAndClaim({ ...turn, traceContext: injectTraceContext() });
     if (claimed) void this.drive(turn.sessionId, claimed);

@@ -21,6 +21,16 @@ describe('EventBatcher', () => {
     expect(sink.appends[0].events).toEqual([{ type: 'reply.start', payload: { sessionId: 's' } }]);
   });
 
+  it('says whether an event went out at once or waits behind an append in flight', async () => {
+    const sink = new HeldSink();
+    const batcher = new EventBatcher(sink, 100, (e) => { throw e; });
+    expect(batcher.publish('s', 'message.user', { text: 'one' })).toBe(true);
+    expect(batcher.publish('s', 'message.user', { text: 'two' })).toBe(false);
+    expect(batcher.publish('s', 'reply.token', token(0, 'a'))).toBe(false);
+    expect(batcher.publish('other', 'message.user', { text: 'three' })).toBe(true);
+    expect(sink.appends.map((a) => a.events.map((e) => e.payload.text))).toEqual([['one'], ['three']]);
+  });
+
   it('merges tokens that wait behind an append into one event with their count and text', async () => {
     const sink = new HeldSink();
     const batcher = new EventBatcher(sink, 100, (e) => { throw e; });

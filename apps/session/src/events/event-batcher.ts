@@ -75,15 +75,21 @@ export class EventBatcher {
     this.tokenIntervalMs = typeof tokenInterval === 'number' ? () => tokenInterval : tokenInterval;
   }
 
-  publish(sessionId: string, type: string, payload: object): void {
+  /**
+   * Queues an event; true when its append has gone out already (it is on the Redis connection
+   * ahead of every command issued after this call), false when it waits.
+   */
+  publish(sessionId: string, type: string, payload: object): boolean {
     let batch = this.sessions.get(sessionId);
     if (!batch) {
       batch = { pending: [], inFlight: false, scheduled: false, tokensSentAt: 0, tokensWaitingSince: 0, queued: 0, settled: 0, waiters: [] };
       this.sessions.set(sessionId, batch);
     }
     const last = batch.pending[batch.pending.length - 1];
+    let event = last;
     if (!(last && mergeTokens(last, type, payload as Record<string, unknown>))) {
-      batch.pending.push({ type, payload: { ...payload } });
+      event = { type, payload: { ...payload } };
+      batch.pending.push(event);
       batch.queued++;
     }
     if (type === MERGEABLE && batch.tokensWaitingSince === 0) batch.tokensWaitingSince = Date.now();
@@ -95,16 +101,20 @@ export class EventBatcher {
       clearTimeout(batch.timer);
       batch.timer = undefined;
     }
-    if (batch.inFlight) return;
+    if (batch.inFlight) return false;
     // Anything but a token goes out now, behind whatever tokens wait, as before batching.
-    if (type !== MERGEABLE) return this.flush(sessionId, batch);
-    if (batch.scheduled || batch.timer) return;
+    if (type !== MERGEABLE) {
+      this.flush(sessionId, batch);
+      return !batch.pending.includes(event);
+    }
+    if (batch.scheduled || batch.timer) return false;
     batch.scheduled = true;
     const scheduled = batch;
     process.nextTick(() => {
       scheduled.scheduled = false;
       this.next(sessionId, scheduled);
     });
+    return false;
   }
 
   /** Sessions with events waiting or being appended (for tests and shutdown). */

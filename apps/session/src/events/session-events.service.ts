@@ -74,9 +74,11 @@ export class SessionEventsService implements OnModuleDestroy {
   /**
    * Appends to the log (and so to every client of the session, on every instance), in the
    * order published; tokens that wait behind an append in flight are merged (EventBatcher).
+   * True when the append went out at once: anything this instance sends Redis from now on
+   * (on the same connection) comes after it.
    */
-  publish<E extends keyof ServerToClientEvents>(sessionId: string, event: E, payload: SessionEventPayload<E>): void {
-    this.batcher.publish(sessionId, event, payload);
+  publish<E extends keyof ServerToClientEvents>(sessionId: string, event: E, payload: SessionEventPayload<E>): boolean {
+    return this.batcher.publish(sessionId, event, payload);
   }
 
   /** Resolves once the session's events published so far are in the log. */
