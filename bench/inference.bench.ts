@@ -72,6 +72,7 @@ async function serviceRun(grpc: GrpcClient, n: number, newTokens = NEW_TOKENS): 
         params: { maxNewTokens: newTokens, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [] },
         priority: 'interactive',
         timeoutMs: 0,
+        streamIntervalMs: 0,
       };
       for await (const chunk of grpc.serverStream<inference.GenerateRequest, inference.GenerateResponse>('generate', req)) {
         if (!chunk.token) continue;

@@ -45,6 +45,7 @@ describe('inference model registry (watched directory, admin RPCs)', () => {
       params: { maxNewTokens, temperature: 0.7, topK: 0, topP: 0, seed: 3, repetitionPenalty: 0, stop: [] },
       priority: '',
       timeoutMs: 0,
+      streamIntervalMs: 0,
     };
     let tokens = 0;
     let done: inference.GenerateDone | undefined;

@@ -11,6 +11,7 @@ const request = (over: Partial<inference.GenerateRequest> = {}, params: Partial<
   params: { maxNewTokens: 24, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [], ...params },
   priority: '',
   timeoutMs: 0,
+  streamIntervalMs: 0,
   ...over,
 });
 

@@ -9,5 +9,6 @@ export function generateRequest(model: string, messages: inference.GenerateReque
     params: { maxNewTokens, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [] },
     priority: '',
     timeoutMs: 0,
+    streamIntervalMs: 0,
   };
 }

@@ -31,11 +31,11 @@ class FakeCall extends EventEmitter implements StreamOutlet {
 }
 
 describe('GenerationService streaming', () => {
-  const setup = () => {
+  const setup = (streamIntervalMs = 0) => {
     const { model, sink } = handModel();
     const registry = { get: () => model } as unknown as ModelRegistryService;
     const service = new GenerationService(registry, new InferenceConfig(), new InferenceMetrics(new MetricsService('test')), createLogger('test', 'silent'));
-    const request = validateGrpcRequest(GenerateRequestDto, { model: 'hand', messages: [{ role: 'user', content: 'hi' }], params: {} });
+    const request = validateGrpcRequest(GenerateRequestDto, { model: 'hand', messages: [{ role: 'user', content: 'hi' }], params: {}, streamIntervalMs });
     const call = new FakeCall();
     const out: inference.GenerateResponse[] = [];
     service.generate(request, undefined, call).subscribe((r) => out.push(r));
@@ -68,5 +68,31 @@ describe('GenerationService streaming', () => {
       { token: { index: 3, tokenId: 10, tokenIds: [10], text: '!' } },
       { done: { finishReason: 'length', usage: { promptTokens: 3, completionTokens: 4 }, text: 'Hello!', model: 'hand' } },
     ]);
+  });
+
+  describe('with the caller\'s stream interval', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('sends the first token at once, then the tokens of each interval as one delta, and what waits before done', () => {
+      const { sink, out, token } = setup(50);
+      token(0, 7, 'He');
+      token(1, 8, 'l');
+      token(2, 9, 'l');
+      expect(out).toEqual([{ token: { index: 0, tokenId: 7, tokenIds: [7], text: 'He' } }]);
+      jest.advanceTimersByTime(50);
+      expect(out[1]).toEqual({ token: { index: 1, tokenId: 8, tokenIds: [8, 9], text: 'll' } });
+      token(3, 10, 'o');
+      expect(out).toHaveLength(2);
+      sink().push({ type: 'done', finishReason: 'length', promptTokens: 3, completionTokens: 4 });
+      expect(out.slice(2)).toEqual([
+        { token: { index: 3, tokenId: 10, tokenIds: [10], text: 'o' } },
+        { done: { finishReason: 'length', usage: { promptTokens: 3, completionTokens: 4 }, text: 'Hello', model: 'hand' } },
+      ]);
+    });
+
+    it('refuses an interval over 5 s, naming the field', () => {
+      expect(() => validateGrpcRequest(GenerateRequestDto, { model: 'hand', messages: [{ role: 'user', content: 'hi' }], streamIntervalMs: 6000 })).toThrow(/streamIntervalMs/);
+    });
   });
 });

@@ -46,7 +46,10 @@ export class GenerationService {
    * `callDeadline` (epoch ms) is the gRPC call's own deadline when it has one. Unsubscribing
    * cancels the request in the worker. Push-based end to end: a token costs no promise here.
    * While `outlet` (the gRPC call) has more written than it has sent, new tokens are held and
-   * go out as one delta when it drains: a slow reader gets fewer, larger messages.
+   * go out as one delta when it drains: a slow reader gets fewer, larger messages. With a
+   * `streamIntervalMs`, tokens after the first also wait until that long after the last delta
+   * (the caller takes them at that pace anyway: each message costs both ends far more than the
+   * tokens it carries).
    */
   generate(request: GenerateRequestDto, callDeadline?: number, outlet?: StreamOutlet): Observable<inference.GenerateResponse> {
     return new Observable((subscriber) => {
@@ -62,11 +65,24 @@ export class GenerationService {
       const trace = new GenerationTrace(name, { requestId, priority, maxNewTokens });
       let text = '';
       let held: TokenEvent | undefined;
-      const send = (d: TokenEvent) => subscriber.next({ token: { index: d.index, tokenId: d.tokenIds[0] ?? 0, text: d.text, tokenIds: d.tokenIds } });
-      const release = () => {
+      let sentAt = 0;
+      let holdTimer: NodeJS.Timeout | undefined;
+      const send = (d: TokenEvent) => {
+        sentAt = Date.now();
+        subscriber.next({ token: { index: d.index, tokenId: d.tokenIds[0] ?? 0, text: d.text, tokenIds: d.tokenIds } });
+      };
+      /** Sends what is held (at the end: before `done`, whatever the outlet's state). */
+      const flushHeld = () => {
+        clearTimeout(holdTimer);
+        holdTimer = undefined;
         const d = held;
         held = undefined;
         if (d) send(d);
+      };
+      // The interval passed or the call drained: held tokens go, unless the call is backed up.
+      const release = () => {
+        if (held && outlet?.writableNeedDrain) return void outlet.once('drain', release);
+        flushHeld();
       };
       // Worker messages arrive outside the call's async context: the logging part runs in it.
       // (One resource per call: AsyncResource.bind per callback costs more than the rest of a request.)
@@ -81,7 +97,7 @@ export class GenerationService {
         );
         const failure = FAILURES[event.finishReason];
         if (failure !== undefined) return subscriber.error(grpcError(failure, `${name}: ${event.error ?? event.finishReason}`));
-        release();
+        flushHeld();
         subscriber.next({
           done: {
             finishReason: event.finishReason,
@@ -114,9 +130,15 @@ export class GenerationService {
           if (held) {
             held.tokenIds.push(...event.tokenIds);
             held.text += event.text;
-          } else if (outlet?.writableNeedDrain) {
+            return;
+          }
+          const wait = event.index > 0 ? sentAt + request.streamIntervalMs - Date.now() : 0;
+          if (outlet?.writableNeedDrain) {
             held = { ...event, tokenIds: [...event.tokenIds] };
             outlet.once('drain', release);
+          } else if (wait > 0) {
+            held = { ...event, tokenIds: [...event.tokenIds] };
+            holdTimer = setTimeout(release, wait);
           } else send(event);
         },
         // Remote backends and routers say which status fits; a dead local worker is UNAVAILABLE.
@@ -129,6 +151,7 @@ export class GenerationService {
           }),
       }));
       return () => {
+        clearTimeout(holdTimer);
         trace.abandoned();
         cancel();
       };

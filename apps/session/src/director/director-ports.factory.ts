@@ -38,7 +38,9 @@ export class DirectorPortsFactory {
     return {
       appendHistory: (r) => this.roleContext.appendHistory(r),
       assembleContext: (r) => this.roleContext.assembleContext(r),
-      generate: (r, signal) => this.inference.generate(r, { signal }),
+      // Tokens are sent on at the token interval anyway: inference may hold them that long too,
+      // so fewer, fuller messages cross (the first token never waits).
+      generate: (r, signal) => this.inference.generate({ ...r, streamIntervalMs: r.streamIntervalMs || this.events.tokenIntervalMs }, { signal }),
       invokeTool: (r, signal) => this.toolPlugin.invokeTool(r, { signal }),
       emit: (sessionId, event, payload) => this.events.publish(sessionId, event, payload),
       chargeSession: (sessionId, tokens, toolCalls) => this.budget.charge(sessionId, tokens, toolCalls),

@@ -333,6 +333,7 @@ export class Director {
           },
           priority: 'interactive',
           timeoutMs: 0,
+          streamIntervalMs: 0,
         },
         signal,
       )) {
@@ -381,6 +382,7 @@ export class Director {
           params: { maxNewTokens: 8, temperature: 0, topK: 0, topP: 0, seed: 0, repetitionPenalty: 0, stop: [] },
           priority: 'interactive',
           timeoutMs: 0,
+          streamIntervalMs: 0,
         },
         signal,
       )) {

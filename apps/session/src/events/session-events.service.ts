@@ -81,6 +81,11 @@ export class SessionEventsService implements OnModuleDestroy {
     return this.batcher.publish(sessionId, event, payload);
   }
 
+  /** How often a reply's tokens go out now (it stretches while this instance is busy). */
+  get tokenIntervalMs(): number {
+    return this.tokenInterval.ms;
+  }
+
   /** Resolves once the session's events published so far are in the log. */
   logged(sessionId: string): Promise<void> {
     return this.batcher.logged(sessionId);

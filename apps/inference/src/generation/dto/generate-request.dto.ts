@@ -99,4 +99,10 @@ export class GenerateRequestDto {
   @Min(0)
   @Max(24 * 3600 * 1000)
   timeoutMs = 0;
+
+  /** After the first token, deltas at most this often (ms); 0 means as the service streams them. */
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  streamIntervalMs = 0;
 }

@@ -47,6 +47,12 @@ export interface GenerateRequest {
    * the gRPC call deadline (or the service default) alone.
    */
   timeoutMs: number;
+  /**
+   * How often the caller takes tokens anyway (e.g. the session's token interval): after the
+   * first token, deltas go out at most this often, each carrying the tokens since the last.
+   * 0: as the service streams them (INFERENCE_STREAM_INTERVAL_MS).
+   */
+  streamIntervalMs: number;
 }
 
 /**
