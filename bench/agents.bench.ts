@@ -11,6 +11,9 @@
  * token every 5 ms), so the gap is the runtime's own cost.
  * `cpu_ms_per_run`: CPU time the worker (session), role-context and inference processes used
  * per run of the measured batch — steadier than the rates on a machine shared with other work.
+ * `redis_per_run`: commands Redis ran (scripts' commands included) and µs it spent in them per
+ * run of the measured batches, the bench's own polls left out — exact counts, for comparing
+ * versions of the code whatever the machine's load.
  * Prints one JSON object on its last line. Needs Redis and dist/ (the npm script builds).
  * `--cpu-prof DIR`: the session, role-context and inference processes write V8 CPU profiles under DIR/<service> when they stop.
  */
@@ -68,11 +71,16 @@ async function measureRuns(stack: ServiceStack, redis: Redis, queue: Queue, mode
     const cpu = Object.fromEntries(Object.keys(pids).map((name) => [name, 0]));
     const rounds: { ideal: number; runsPerS: number }[] = [];
     const waits: number[] = [];
+    const redisWork = { commands: 0, usec: 0 };
     for (let r = 0; r < ROUNDS; r++) {
       const ideal = await model.rate(concurrency, runs);
       const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+      const redisBefore = await redisCommandTotals(redis);
       const batch = await runBatch(redis, queue, runs);
       for (const [name, pid] of Object.entries(pids)) cpu[name] += cpuMs(pid) - cpuBefore[name];
+      const redisAfter = await redisCommandTotals(redis);
+      redisWork.commands += redisAfter.commands - redisBefore.commands;
+      redisWork.usec += redisAfter.usec - redisBefore.usec;
       waits.push(...batch.waits);
       rounds.push({ ideal, runsPerS: runs / batch.elapsedS });
     }
@@ -85,6 +93,7 @@ async function measureRuns(stack: ServiceStack, redis: Redis, queue: Queue, mode
       queue_wait_p50_ms: percentile(waits, 50),
       queue_wait_p99_ms: percentile(waits, 99),
       cpu_ms_per_run: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, round(ms / (runs * ROUNDS))])),
+      redis_per_run: { commands: round(redisWork.commands / (runs * ROUNDS), 1), usec: round(redisWork.usec / (runs * ROUNDS)) },
     };
   } finally {
     await worker.terminate();
@@ -119,6 +128,22 @@ async function runBatch(redis: Redis, queue: Queue, runs: number) {
   const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
   const waits = jobs.map((j) => (j?.processedOn ?? 0) - (j?.timestamp ?? 0)).filter((w) => w >= 0);
   return { elapsedS: (last - started) / 1000, waits };
+}
+
+/**
+ * Commands Redis ran so far and the time it spent in them (INFO commandstats; commands inside
+ * scripts count too). The bench's own polls (HMGET) and this INFO are left out, so the figures
+ * are the runtime's: exact counts, unlike the CPU times, whatever else loads the machine.
+ */
+async function redisCommandTotals(redis: Redis): Promise<{ commands: number; usec: number }> {
+  const totals = { commands: 0, usec: 0 };
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (!m || m[1] === 'hmget' || m[1] === 'info') continue;
+    totals.commands += Number(m[2]);
+    totals.usec += Number(m[3]);
+  }
+  return totals;
 }
 
 /** The same generation straight over gRPC, `concurrency` calls in flight: the rate the model allows. */
@@ -193,6 +218,7 @@ async function main() {
         queue_wait_p50_ms: measured.queue_wait_p50_ms,
         queue_wait_p99_ms: measured.queue_wait_p99_ms,
         cpu_ms_per_run: measured.cpu_ms_per_run,
+        redis_per_run: measured.redis_per_run,
       };
       log(
         `concurrency ${concurrency}: ${row.runs_per_s} runs/s (model allows ${row.ideal_runs_per_s}/s, ratio ${row.ratio}), queue wait p50 ${row.queue_wait_p50_ms} ms, p99 ${row.queue_wait_p99_ms} ms; ` +
