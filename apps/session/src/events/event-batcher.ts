@@ -54,7 +54,10 @@ const MAX_UNHEARD_SESSIONS = 10_000;
  */
 export class EventBatcher {
   private readonly sessions = new Map<string, SessionBatch>();
-  /** Sessions whose latest append nobody heard live: their tokens wait `unheardHoldMs`. */
+  /**
+   * Sessions whose latest append nobody heard live: their tokens wait `unheardHoldMs` (with a
+   * hold of 0, none is ever noted here).
+   */
   private readonly unheard = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private readonly tokenIntervalMs: () => number;
@@ -93,7 +96,7 @@ export class EventBatcher {
       batch.queued++;
     }
     if (type === MERGEABLE && batch.tokensWaitingSince === 0) batch.tokensWaitingSince = Date.now();
-    const unheard = this.unheardHoldMs > 0 && this.unheard.has(sessionId);
+    const unheard = this.unheard.has(sessionId);
     if (type !== MERGEABLE || (!unheard && (payload as { index?: unknown }).index === 0)) {
       // Neither a reply's first token nor anything else waits for the interval, nor lets the
       // tokens before it wait.
@@ -184,10 +187,9 @@ export class EventBatcher {
   /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
   private next(sessionId: string, batch: SessionBatch): void {
     if (batch.inFlight || batch.scheduled || batch.timer) return;
-    const wait =
-      this.unheardHoldMs > 0 && this.unheard.has(sessionId)
-        ? batch.tokensWaitingSince + this.unheardHoldMs - Date.now()
-        : batch.tokensSentAt + this.tokenIntervalMs() - Date.now();
+    const wait = this.unheard.has(sessionId)
+      ? batch.tokensWaitingSince + this.unheardHoldMs - Date.now()
+      : batch.tokensSentAt + this.tokenIntervalMs() - Date.now();
     // Tokens wait out the interval (the session is kept meanwhile, so the next token knows it
     // must); anything else waiting takes them along at once.
     if (wait > 0 && batch.pending.every((e) => e.type === MERGEABLE)) {
