@@ -45,6 +45,8 @@ describe('a streamed chat turn through all four services', () => {
     const ack = await client.request('message.send', { sessionId, text });
     expect(ack).toEqual({ ok: true, turnId: expect.any(String) });
     const done = await client.replyDone(ack.turnId, roleId);
+    // A reply that failed says why here, rather than as a missing token or history entry later.
+    expect(done).not.toHaveProperty('error');
     return { turnId: ack.turnId as string, done };
   }
 
