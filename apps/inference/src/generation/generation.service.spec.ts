@@ -71,7 +71,8 @@ describe('GenerationService streaming', () => {
   });
 
   describe('with the caller\'s stream interval', () => {
-    beforeEach(() => jest.useFakeTimers());
+    // A clock on the 50 ms grid the held tokens go out on.
+    beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
     afterEach(() => jest.useRealTimers());
 
     it('sends the first token at once, then the tokens of each interval as one delta, and what waits before done', () => {

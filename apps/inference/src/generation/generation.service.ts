@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { inference } from '@troupe/contracts';
 import { grpcError } from '@troupe/grpc';
 import { APP_LOGGER, Logger } from '@troupe/logging';
+import { TickGrid, TickHandle } from '@troupe/timing';
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { InferenceConfig } from '../inference.config';
@@ -33,6 +34,12 @@ export interface StreamOutlet {
 
 @Injectable()
 export class GenerationService {
+  /**
+   * Held tokens of every call with the same stream interval go out on one grid: their messages
+   * share a tick, so HTTP/2 writes them to a connection in one burst instead of one write per call.
+   */
+  private readonly grids = new Map<number, TickGrid>();
+
   constructor(
     private readonly models: ModelRegistryService,
     private readonly config: InferenceConfig,
@@ -66,14 +73,14 @@ export class GenerationService {
       let text = '';
       let held: TokenEvent | undefined;
       let sentAt = 0;
-      let holdTimer: NodeJS.Timeout | undefined;
+      let holdTimer: TickHandle | undefined;
       const send = (d: TokenEvent) => {
         sentAt = Date.now();
         subscriber.next({ token: { index: d.index, tokenId: d.tokenIds[0] ?? 0, text: d.text, tokenIds: d.tokenIds } });
       };
       /** Sends what is held (at the end: before `done`, whatever the outlet's state). */
       const flushHeld = () => {
-        clearTimeout(holdTimer);
+        holdTimer?.cancel();
         holdTimer = undefined;
         const d = held;
         held = undefined;
@@ -138,7 +145,7 @@ export class GenerationService {
             outlet.once('drain', release);
           } else if (wait > 0) {
             held = { ...event, tokenIds: [...event.tokenIds] };
-            holdTimer = setTimeout(release, wait);
+            holdTimer = this.gridOf(request.streamIntervalMs).after(wait, release);
           } else send(event);
         },
         // Remote backends and routers say which status fits; a dead local worker is UNAVAILABLE.
@@ -151,7 +158,7 @@ export class GenerationService {
           }),
       }));
       return () => {
-        clearTimeout(holdTimer);
+        holdTimer?.cancel();
         trace.abandoned();
         cancel();
       };
@@ -163,5 +170,14 @@ export class GenerationService {
     const tokenizer = model.tokenizer;
     if (!tokenizer) throw grpcError(status.FAILED_PRECONDITION, `model "${model.manifest.name}" is a ${model.manifest.kind} model: its tokenizer is not known here`);
     return texts.map((t) => tokenizer.encode(t).length);
+  }
+
+  private gridOf(intervalMs: number): TickGrid {
+    let grid = this.grids.get(intervalMs);
+    if (!grid) {
+      grid = new TickGrid(intervalMs);
+      this.grids.set(intervalMs, grid);
+    }
+    return grid;
   }
 }

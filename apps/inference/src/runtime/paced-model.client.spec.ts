@@ -65,6 +65,31 @@ describe('PacedModelClient', () => {
     expect(events[events.length - 1]).toMatchObject({ type: 'done', finishReason: 'length', completionTokens: 40 });
   });
 
+  it('sends the later tokens of every stream on one grid of the interval, as a batched engine does at its steps', async () => {
+    const gridded = await PacedModelClient.start(join(root, 'paced'), 40);
+    jest.useFakeTimers({ now: 1_200_000 }); // a multiple of 40
+    try {
+      const pushes: [string, number, number][] = [];
+      const submit = (requestId: string) =>
+        gridded.submit(
+          { requestId, promptTokenIds: encodeChatPrompt(model.tokenizer, [{ role: 'user', content: 'hello' }]), maxNewTokens: 1000, temperature: 0, topK: 0, topP: 1, stopTokenIds: [] },
+          { push: (e) => e.type === 'token' && pushes.push([requestId, e.index, Date.now() - 1_200_000]), fail: () => undefined },
+        );
+      const cancels = [submit('a')];
+      await jest.advanceTimersByTimeAsync(15);
+      cancels.push(submit('b'));
+      await jest.advanceTimersByTimeAsync(200);
+      cancels.forEach((cancel) => cancel());
+      // First tokens at once (5 and 20 ms: one pace in), every later delta on a 40 ms tick, both streams' in the same ticks.
+      expect(pushes.filter(([, index]) => index === 0).map(([id, , at]) => [id, at])).toEqual([['a', 5], ['b', 20]]);
+      const later = pushes.filter(([, index]) => index > 0);
+      expect(later.map(([, , at]) => at % 40)).toEqual(later.map(() => 0));
+      expect(later.filter(([id]) => id === 'a').map(([, , at]) => at)).toEqual(later.filter(([id]) => id === 'b').map(([, , at]) => at));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('answers a matching rule with its scripted reply and stops', async () => {
     const events = await run('Please calculate this for me', 500);
     const text = events.map((e) => (e.type === 'token' ? e.text : '')).join('');

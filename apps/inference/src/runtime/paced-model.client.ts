@@ -1,3 +1,4 @@
+import { TickGrid, TickHandle } from '@troupe/timing';
 import { ByteLevelBpeTokenizer, StreamingDetokenizer } from '@troupe/tokenizer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,17 +59,24 @@ export function parsePacedManifest(json: unknown): PacedManifest {
 
 export class PacedModelClient {
   private open = 0;
+  /**
+   * Held tokens of every stream go out on one grid (the stream interval), as a batched engine's
+   * do at its decode steps: the streams' messages then leave together instead of each on its own timer.
+   */
+  private readonly ticks: TickGrid;
 
   private constructor(
     readonly manifest: PacedManifest,
     readonly tokenizer: ByteLevelBpeTokenizer,
     private readonly streamIntervalMs: number,
-  ) {}
+  ) {
+    this.ticks = new TickGrid(streamIntervalMs);
+  }
 
   /**
    * `streamIntervalMs` is the service's stream interval, kept as the ONNX workers keep it: a
-   * token waits up to that long to go out with the request's next ones (a first token never
-   * waits, and nothing waits longer than one pace), so a paced model is streamed like a real one.
+   * token waits up to that long (to the grid's next tick) to go out with the request's next
+   * ones (a first token and the end never wait), so a paced model is streamed like a real one.
    */
   static async start(modelDir: string, streamIntervalMs = 0): Promise<PacedModelClient> {
     const manifest = parsePacedManifest(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
@@ -94,9 +102,12 @@ export class PacedModelClient {
     const detokenizer = new StreamingDetokenizer(this.tokenizer);
     let index = 0;
     let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+    let flush: TickHandle | undefined;
     const clear = () => {
       clearTimeout(timer as NodeJS.Timeout);
       clearImmediate(timer as NodeJS.Immediate);
+      flush?.cancel();
+      flush = undefined;
     };
     let stopped = false;
     this.open++;
@@ -104,6 +115,8 @@ export class PacedModelClient {
     let held: TokenEvent | undefined;
     let sentAt = 0;
     const send = () => {
+      flush?.cancel();
+      flush = undefined;
       if (held) sink.push(held);
       held = undefined;
       sentAt = Date.now();
@@ -126,7 +139,8 @@ export class PacedModelClient {
         held.tokenIds.push(tokenId);
         held.text += text;
       } else held = { type: 'token', tokenIds: [tokenId], text, index };
-      if (index++ === 0 || Date.now() - sentAt >= this.streamIntervalMs) send();
+      if (index++ === 0 || this.streamIntervalMs === 0) send();
+      else flush ??= this.ticks.after(sentAt + this.streamIntervalMs - Date.now(), send);
       timer = this.manifest.paceMs > 0 ? setTimeout(step, this.manifest.paceMs) : setImmediate(step);
     };
     timer = this.manifest.paceMs > 0 ? setTimeout(step, this.manifest.paceMs) : setImmediate(step);

@@ -10,6 +10,7 @@ class HeldSink implements BatchSink {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const GRID_ALIGNED_NOW = 3_000_000;
 const token = (index: number, text: string, turnId = 't1') => ({ sessionId: 's', turnId, roleId: 'r', index, count: 1, text });
 
 describe('EventBatcher', () => {
@@ -157,7 +158,8 @@ describe('EventBatcher', () => {
       expect(sink.appends[1].events).toEqual([{ type: 'reply.token', payload: { ...token(1, 'bc'), count: 2 } }]);
     }
 
-    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+    // A clock on the tick grid of every interval used here (50, 150, 200 ms).
+    beforeEach(() => jest.useFakeTimers({ now: GRID_ALIGNED_NOW, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
     afterEach(() => jest.useRealTimers());
 
     it("sends a reply's first token at once, then its tokens at most once per interval", async () => {
@@ -209,10 +211,31 @@ describe('EventBatcher', () => {
       interval = 150; // the process got busy
       await expectHeldThenMerged(batcher, sink, { gap: 60, heldAt: 120, sentAt: 150 });
     });
+
+    it('sends the waiting tokens of sessions on one grid: tokens due at different moments of one step go out in the same tick', async () => {
+      const sink = new HeldSink();
+      const batcher = new EventBatcher(sink, 100, (e) => { throw e; }, 50);
+      for (const [at, sessionId] of [[10, 'a'], [20, 'b'], [40, 'c']] as const) {
+        jest.advanceTimersByTime(at - (Date.now() - GRID_ALIGNED_NOW));
+        batcher.publish(sessionId, 'reply.token', { ...token(0, 'x'), sessionId });
+        await tick();
+        sink.appends[sink.appends.length - 1].done();
+        await tick();
+        batcher.publish(sessionId, 'reply.token', { ...token(1, 'y'), sessionId });
+      }
+      expect(sink.appends).toHaveLength(3);
+      // Due at 60, 70 and 90 ms: all at the grid's 100 ms tick, none before.
+      jest.advanceTimersByTime(99 - 40);
+      await tick();
+      expect(sink.appends).toHaveLength(3);
+      jest.advanceTimersByTime(1);
+      expect(sink.appends.slice(3).map((a) => a.sessionId)).toEqual(['a', 'b', 'c']);
+    });
   });
 
   describe('while nobody listens', () => {
-    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+    // A clock on the tick grid of every interval used here (50, 150, 200 ms).
+    beforeEach(() => jest.useFakeTimers({ now: GRID_ALIGNED_NOW, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
     afterEach(() => jest.useRealTimers());
     const unheard = { listeners: 0 };
     /** A batcher whose first append (a reply's start) nobody heard. */

@@ -1,3 +1,5 @@
+import { TickGrid, TickHandle } from '@troupe/timing';
+
 /** An event as published, before the log gives it a sequence number. */
 export interface UnloggedEvent {
   type: string;
@@ -17,7 +19,7 @@ interface SessionBatch {
   inFlight: boolean;
   scheduled: boolean;
   /** Set while tokens wait for the stream interval to pass. */
-  timer?: NodeJS.Timeout;
+  timer?: TickHandle;
   /** When tokens of this session last went out (0: never). */
   tokensSentAt: number;
   /** When the oldest token waiting arrived (0: none waits). */
@@ -61,6 +63,11 @@ export class EventBatcher {
   private readonly unheard = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private readonly tokenIntervalMs: () => number;
+  /**
+   * Waiting tokens of every session go out on one grid (the token interval): their appends
+   * share a tick, so Redis gets them as one pipelined write instead of one write per session.
+   */
+  private readonly ticks: TickGrid;
 
   constructor(
     private readonly sink: BatchSink,
@@ -76,6 +83,7 @@ export class EventBatcher {
     private readonly unheardHoldMs = 0,
   ) {
     this.tokenIntervalMs = typeof tokenInterval === 'number' ? () => tokenInterval : tokenInterval;
+    this.ticks = new TickGrid(this.tokenIntervalMs);
   }
 
   /**
@@ -101,7 +109,7 @@ export class EventBatcher {
       // Neither a reply's first token nor anything else waits for the interval, nor lets the
       // tokens before it wait.
       batch.tokensSentAt = 0;
-      clearTimeout(batch.timer);
+      batch.timer?.cancel();
       batch.timer = undefined;
     }
     if (batch.inFlight) return false;
@@ -137,7 +145,7 @@ export class EventBatcher {
     batch.tokensSentAt = 0;
     batch.tokensWaitingSince = 0;
     if (batch.timer) {
-      clearTimeout(batch.timer);
+      batch.timer.cancel();
       batch.timer = undefined;
       this.next(sessionId, batch);
     }
@@ -185,21 +193,23 @@ export class EventBatcher {
   }
 
   /** Sends what waits, or forgets the session once nothing waits, is sent or is scheduled. */
-  private next(sessionId: string, batch: SessionBatch): void {
+  private next(sessionId: string, batch: SessionBatch, tickAt = 0): void {
     if (batch.inFlight || batch.scheduled || batch.timer) return;
+    // On a grid tick it is at least the tick's time, whatever Date.now() reads.
+    const now = Math.max(Date.now(), tickAt);
     const wait = this.unheard.has(sessionId)
-      ? batch.tokensWaitingSince + this.unheardHoldMs - Date.now()
-      : batch.tokensSentAt + this.tokenIntervalMs() - Date.now();
+      ? batch.tokensWaitingSince + this.unheardHoldMs - now
+      : batch.tokensSentAt + this.tokenIntervalMs() - now;
     // Tokens wait out the interval (the session is kept meanwhile, so the next token knows it
     // must); anything else waiting takes them along at once.
     if (wait > 0 && batch.pending.every((e) => e.type === MERGEABLE)) {
-      batch.timer = setTimeout(() => {
+      batch.timer = this.ticks.after(wait, (tickAt) => {
         batch.timer = undefined;
         if (batch.pending.length === 0) batch.tokensSentAt = 0;
         // Waited out: they go now, heard or not.
         batch.tokensWaitingSince = 0;
-        this.next(sessionId, batch);
-      }, wait);
+        this.next(sessionId, batch, tickAt);
+      });
       return;
     }
     if (batch.pending.length > 0) {
