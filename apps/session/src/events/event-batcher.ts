@@ -47,9 +47,9 @@ const MAX_UNHEARD_SESSIONS = 10_000;
  * first token never waits, nor does any other event): every append and every delivery costs
  * far more than the characters it carries, so a busy service sends each reply a few tokens at
  * a time rather than one (the interval is read at each use: it may stretch under load, see
- * AdaptiveTokenInterval). With an interval of 0 nothing waits at low load: each event goes out
- * as soon as it is published (a token within the same tick, so tokens published together
- * still share an append). While nobody listens to a session live (its latest append reached no
+ * AdaptiveTokenInterval), on a grid every session shares (see `ticks`). With an interval of 0
+ * nothing waits at low load: each event goes out as soon as it is published (a token within
+ * the same tick, so tokens published together still share an append). While nobody listens to a session live (its latest append reached no
  * instance with a client of it), its tokens wait longer (`unheardHoldMs`, a first one too) and
  * mostly go out with the reply's end: a background run logs a reply in two or three appends
  * instead of five or more.
