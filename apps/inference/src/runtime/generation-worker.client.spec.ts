@@ -82,6 +82,24 @@ describe('GenerationWorkerClient (worker thread, real onnxruntime)', () => {
     }
   });
 
+  it('with a stream interval, sends an ended request at once while others keep streaming', async () => {
+    // Steps slowed so the long request is still decoding, well within the interval, when the short one ends.
+    const coalescing = await GenerationWorkerClient.start(modelDir, { intraOpThreads: 1, streamIntervalMs: 5_000, limits: { stepDelayMs: 10 } });
+    try {
+      const ended: string[] = [];
+      const track = (name: string, events: AsyncIterable<GenerationEvent>) => collect(events).then((e) => (ended.push(name), e));
+      const long = track('long', coalescing.generate(req({ maxNewTokens: 60 })));
+      const short = track('short', coalescing.generate(req({ maxNewTokens: 3 })));
+      const [shortEvents, longEvents] = await Promise.all([short, long]);
+      expect(ended).toEqual(['short', 'long']);
+      expect(shortEvents.flatMap((e) => (e.type === 'token' ? e.tokenIds : []))).toHaveLength(3);
+      expect(shortEvents[shortEvents.length - 1]).toMatchObject({ type: 'done', completionTokens: 3 });
+      expect(longEvents[longEvents.length - 1]).toMatchObject({ type: 'done', completionTokens: 60 });
+    } finally {
+      await coalescing.close();
+    }
+  });
+
   it('is deterministic: greedy always, sampling for a fixed seed', async () => {
     const ids = async (r: Partial<GenerateRequest>) =>
       (await collect(client.generate(req(r)))).flatMap((e) => (e.type === 'token' ? e.tokenIds : []));

@@ -29,6 +29,12 @@ async function main(): Promise<void> {
     flushQueued = false;
     const now = Date.now();
     if (!force && !buffer.hasDue(now)) {
+      // Ended requests go now (with their last tokens); the others' tokens keep waiting.
+      if (buffer.hasFinished) {
+        post({ type: 'events', ...buffer.takeFinished(), stats, batchSizes });
+        stats = undefined;
+        batchSizes = [];
+      }
       const next = buffer.nextDueAt;
       // Engine steps call flush often; the timer only covers a stall between steps.
       if (next !== undefined && !timer) timer = setTimeout(() => ((timer = undefined), flush()), Math.max(0, next - now));

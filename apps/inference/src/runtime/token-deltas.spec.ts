@@ -56,4 +56,32 @@ describe('TokenDeltaBuffer', () => {
     every.push(1, token(4, 1, 'x'), 0);
     expect(every.hasDue(0)).toBe(true);
   });
+
+  it('takes an ended request at once with its last tokens, leaving the others to their interval', () => {
+    const buf = new TokenDeltaBuffer(10);
+    buf.push(1, token(5, 1, 'a'), 0);
+    buf.push(2, token(3, 2, 'b'), 1);
+    buf.push(2, done(4), 1);
+    expect(buf.hasFinished).toBe(true);
+    const { deltas: cols, dones } = buf.takeFinished();
+    expect(deltas(cols)).toEqual([[2, token(3, 2, 'b')]]);
+    expect(dones).toEqual([{ key: 2, event: done(4) }]);
+    expect(buf.hasFinished).toBe(false);
+    // Request 1's token still waits for the interval, then goes alone.
+    expect(buf.hasDue(9)).toBe(false);
+    expect(buf.hasDue(10)).toBe(true);
+    const rest = buf.take();
+    expect(deltas(rest.deltas)).toEqual([[1, token(5, 1, 'a')]]);
+    expect(rest.dones).toEqual([]);
+    expect(buf.isEmpty).toBe(true);
+  });
+
+  it('is empty after taking the last ended request', () => {
+    const buf = new TokenDeltaBuffer(10);
+    buf.push(1, token(2, 1, 'a'), 0);
+    buf.push(1, done(3), 0);
+    buf.takeFinished();
+    expect(buf.isEmpty).toBe(true);
+    expect(buf.nextDueAt).toBeUndefined();
+  });
 });

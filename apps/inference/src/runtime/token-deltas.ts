@@ -35,7 +35,8 @@ interface OpenDelta {
  * `intervalMs`, or at once when a request's first token is in (time to first token is never
  * traded away). One message for all requests, rather than one per request falling due, also
  * wakes the receiving thread as seldom as possible. Done events go out after all deltas (a
- * request's done follows its tokens and keys are never reused, so every request keeps its order).
+ * request's done follows its tokens and keys are never reused, so every request keeps its order);
+ * an ended request need not wait for the interval (`takeFinished`).
  */
 export class TokenDeltaBuffer {
   private deltas = new Map<number, OpenDelta>();
@@ -79,39 +80,72 @@ export class TokenDeltaBuffer {
     return due !== undefined && due <= now;
   }
 
+  /** Whether a request has ended since the last take (its end should not wait: see `takeFinished`). */
+  get hasFinished(): boolean {
+    return this.dones.length > 0;
+  }
+
   /** Takes everything collected so far, leaving the buffer empty. */
   take(): { deltas: TokenDeltaColumns; dones: KeyedDone[] } {
-    const n = this.deltas.size;
-    const cols: TokenDeltaColumns = {
-      keys: new Float64Array(n),
-      indexes: new Uint32Array(n),
-      counts: new Uint32Array(n),
-      tokenIds: new Uint32Array(this.tokenCount),
-      textLengths: new Uint32Array(n),
-      text: '',
-    };
-    const texts: string[] = [];
-    let i = 0;
-    let at = 0;
-    for (const [key, d] of this.deltas) {
-      cols.keys[i] = key;
-      cols.indexes[i] = d.index;
-      cols.counts[i] = d.ids.length;
-      cols.tokenIds.set(d.ids, at);
-      at += d.ids.length;
-      cols.textLengths[i] = d.text.length;
-      texts.push(d.text);
-      i++;
-    }
-    cols.text = texts.join('');
-    const dones = this.dones;
+    const taken = { deltas: columnsOf([...this.deltas], this.tokenCount), dones: this.dones };
     this.deltas = new Map();
     this.dones = [];
     this.tokenCount = 0;
     this.oldestAt = undefined;
     this.urgent = false;
-    return { deltas: cols, dones };
+    return taken;
   }
+
+  /**
+   * Takes only the requests that ended: their last tokens, then their done events. The others'
+   * tokens keep waiting for the interval. A request's end is what its caller (and, in a closed
+   * loop, its next request) waits for, so it goes at once, without making every other stream's
+   * tokens go at every step a request ends.
+   */
+  takeFinished(): { deltas: TokenDeltaColumns; dones: KeyedDone[] } {
+    const finished: [number, OpenDelta][] = [];
+    let tokens = 0;
+    for (const { key } of this.dones) {
+      const open = this.deltas.get(key);
+      if (!open) continue;
+      finished.push([key, open]);
+      tokens += open.ids.length;
+      this.deltas.delete(key);
+    }
+    const taken = { deltas: columnsOf(finished, tokens), dones: this.dones };
+    this.dones = [];
+    this.tokenCount -= tokens;
+    if (this.deltas.size === 0) {
+      this.oldestAt = undefined;
+      this.urgent = false;
+    }
+    return taken;
+  }
+}
+
+function columnsOf(deltas: readonly [number, OpenDelta][], tokenCount: number): TokenDeltaColumns {
+  const n = deltas.length;
+  const cols: TokenDeltaColumns = {
+    keys: new Float64Array(n),
+    indexes: new Uint32Array(n),
+    counts: new Uint32Array(n),
+    tokenIds: new Uint32Array(tokenCount),
+    textLengths: new Uint32Array(n),
+    text: '',
+  };
+  const texts: string[] = [];
+  let at = 0;
+  deltas.forEach(([key, d], i) => {
+    cols.keys[i] = key;
+    cols.indexes[i] = d.index;
+    cols.counts[i] = d.ids.length;
+    cols.tokenIds.set(d.ids, at);
+    at += d.ids.length;
+    cols.textLengths[i] = d.text.length;
+    texts.push(d.text);
+  });
+  cols.text = texts.join('');
+  return cols;
 }
 
 /** Calls `each` with every delta of `cols` as a token event, in order. */
