@@ -12,8 +12,8 @@ interface Tick {
  * Timers that fire on a grid shared by every caller: a callback due in `waitMs` runs at the
  * first multiple of the grid at or after that moment, together with every other callback due
  * in the same tick. Writes they issue then leave together: ioredis's auto-pipelining sends
- * them as one write, HTTP/2 as one frame burst. On this kind of machine a socket write costs
- * ~100 µs of kernel time whatever it carries, so N streams flushed on N private timers cost N
+ * them as one write, HTTP/2 as one frame burst. A socket write (and the peer's read of it)
+ * costs far more than the bytes it carries, so N streams flushed on N private timers cost N
  * writes an interval where the grid costs one. A stream flushed every `grid` ms stays on the
  * grid: only its first wait grows (by less than one grid step).
  */
@@ -34,22 +34,15 @@ export class TickGrid {
     const step = Math.max(1, Math.round(this.gridMs()));
     const now = Date.now();
     const at = Math.ceil((now + Math.max(0, waitMs)) / step) * step;
-    let tick = this.ticks.get(at);
-    if (!tick) {
-      const created: Tick = { callbacks: new Set(), timer: setTimeout(() => this.fire(at, created), at - now) };
-      tick = created;
-      this.ticks.set(at, tick);
-    }
-    const callbacks = tick.callbacks;
-    const own = (tickAt: number) => callback(tickAt);
-    callbacks.add(own);
-    const ticks = this.ticks;
-    const owner = tick;
+    const tick = this.ticks.get(at) ?? this.open(at, at - now);
+    // An entry of its own, so the same function scheduled twice is cancelled once.
+    const entry = (tickAt: number) => callback(tickAt);
+    tick.callbacks.add(entry);
     return {
-      cancel() {
-        if (!callbacks.delete(own) || callbacks.size > 0) return;
-        clearTimeout(owner.timer);
-        if (ticks.get(at) === owner) ticks.delete(at);
+      cancel: () => {
+        if (!tick.callbacks.delete(entry) || tick.callbacks.size > 0) return;
+        clearTimeout(tick.timer);
+        if (this.ticks.get(at) === tick) this.ticks.delete(at);
       },
     };
   }
@@ -57,6 +50,12 @@ export class TickGrid {
   /** Ticks with callbacks waiting (for tests). */
   get pending(): number {
     return this.ticks.size;
+  }
+
+  private open(at: number, delayMs: number): Tick {
+    const tick: Tick = { callbacks: new Set(), timer: setTimeout(() => this.fire(at, tick), delayMs) };
+    this.ticks.set(at, tick);
+    return tick;
   }
 
   private fire(at: number, tick: Tick): void {

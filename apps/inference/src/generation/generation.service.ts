@@ -37,6 +37,7 @@ export class GenerationService {
   /**
    * Held tokens of every call with the same stream interval go out on one grid: their messages
    * share a tick, so HTTP/2 writes them to a connection in one burst instead of one write per call.
+   * One grid per interval value (validated 0–5000 ms, so bounded).
    */
   private readonly grids = new Map<number, TickGrid>();
 

@@ -25,25 +25,24 @@ async function main(): Promise<void> {
   let batchSizes: number[] = [];
   let flushQueued = false;
   let timer: NodeJS.Timeout | undefined;
+  const postEvents = (taken: ReturnType<TokenDeltaBuffer['take']>) => {
+    post({ type: 'events', ...taken, stats, batchSizes });
+    stats = undefined;
+    batchSizes = [];
+  };
   const flush = (force = false) => {
     flushQueued = false;
     const now = Date.now();
     if (!force && !buffer.hasDue(now)) {
       // Ended requests go now (with their last tokens); the others' tokens keep waiting.
-      if (buffer.hasFinished) {
-        post({ type: 'events', ...buffer.takeFinished(), stats, batchSizes });
-        stats = undefined;
-        batchSizes = [];
-      }
+      if (buffer.hasFinished) postEvents(buffer.takeFinished());
       const next = buffer.nextDueAt;
       // Engine steps call flush often; the timer only covers a stall between steps.
       if (next !== undefined && !timer) timer = setTimeout(() => ((timer = undefined), flush()), Math.max(0, next - now));
       return;
     }
     if (buffer.isEmpty && !stats) return;
-    post({ type: 'events', ...buffer.take(), stats, batchSizes });
-    stats = undefined;
-    batchSizes = [];
+    postEvents(buffer.take());
   };
   const queueFlush = () => {
     if (!flushQueued) {

@@ -49,10 +49,10 @@ const MAX_UNHEARD_SESSIONS = 10_000;
  * a time rather than one (the interval is read at each use: it may stretch under load, see
  * AdaptiveTokenInterval), on a grid every session shares (see `ticks`). With an interval of 0
  * nothing waits at low load: each event goes out as soon as it is published (a token within
- * the same tick, so tokens published together still share an append). While nobody listens to a session live (its latest append reached no
- * instance with a client of it), its tokens wait longer (`unheardHoldMs`, a first one too) and
- * mostly go out with the reply's end: a background run logs a reply in two or three appends
- * instead of five or more.
+ * the same tick, so tokens published together still share an append). While nobody listens to
+ * a session live (its latest append reached no instance with a client of it), its tokens wait
+ * longer (`unheardHoldMs`, a first one too) and mostly go out with the reply's end: a
+ * background run logs a reply in two or three appends instead of five or more.
  */
 export class EventBatcher {
   private readonly sessions = new Map<string, SessionBatch>();
