@@ -148,14 +148,25 @@ class InProcessDecoder {
 const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
 
 /**
- * (b) and (c) for n requests: tokens/s at batch 1, and the best over batch sizes <= n. Small n
- * repeat their requests to at least 16 (a single 64-token request takes ~10 ms, too short to time).
+ * (b) and (c) for n requests: tokens/s at batch 1 and at every batch size <= n. Small n repeat
+ * their requests to at least 16 (a single 64-token request takes ~10 ms, too short to time).
  */
-async function inProcessRound(decoder: InProcessDecoder, prompts: number[][]): Promise<{ sequential: number; ceiling: number; byBatch: Map<number, number> }> {
+async function inProcessRound(decoder: InProcessDecoder, prompts: number[][]): Promise<{ sequential: number; byBatch: Map<number, number> }> {
   const repeat = Math.ceil(16 / prompts.length);
   const byBatch = new Map<number, number>();
   for (const b of BATCH_SIZES.filter((b) => b <= prompts.length)) byBatch.set(b, await decoder.tps(prompts, b, repeat));
-  return { sequential: byBatch.get(1)!, ceiling: Math.max(...byBatch.values()), byBatch };
+  return { sequential: byBatch.get(1)!, byBatch };
+}
+
+/**
+ * The best batch size of a concurrency: the one with the highest median over its rounds. Taking
+ * each round's fastest size instead takes the maximum of several noisy figures, which sits above
+ * what any one size gives (on this machine by 5–10 % at 64 streams): a ceiling the engine, which
+ * runs one configuration, cannot reach by design.
+ */
+function bestBatchSize(rounds: readonly Map<number, number>[]): number {
+  const sizes = [...rounds[0].keys()];
+  return sizes.reduce((best, b) => (median(rounds.map((r) => r.get(b)!)) > median(rounds.map((r) => r.get(best)!)) ? b : best));
 }
 
 async function main(): Promise<void> {
@@ -193,7 +204,7 @@ async function main(): Promise<void> {
       // first (the first batch of a new size grows onnxruntime's arena and meets cold code).
       await serviceRun(grpc, n);
       await scrapeEventLoopP99(stack.httpUrl('inference')); // resets the histogram
-      const rounds: { service: number; sequential: number; ceiling: number }[] = [];
+      const rounds: { service: number; sequential: number; byBatch: Map<number, number> }[] = [];
       const ttft: number[] = [];
       const cpu = { main: 0, workers: 0, client: 0, tokens: 0 };
       for (let r = 0; r < ROUNDS; r++) {
@@ -204,27 +215,33 @@ async function main(): Promise<void> {
         cpu.tokens += run.tokens;
         const local = await inProcessRound(decoder, prompts(n));
         for (const [b, tps] of local.byBatch) batchSamples.set(b, [...(batchSamples.get(b) ?? []), tps]);
-        rounds.push({ service: run.tps, sequential: local.sequential, ceiling: local.ceiling });
+        rounds.push({ service: run.tps, sequential: local.sequential, byBatch: local.byBatch });
       }
       const eld = await scrapeEventLoopP99(stack.httpUrl('inference'));
+      const best = bestBatchSize(rounds.map((r) => r.byBatch));
+      const ceilingOf = (r: (typeof rounds)[number]) => r.byBatch.get(best)!;
+      const roundMax = (r: (typeof rounds)[number]) => Math.max(...r.byBatch.values());
       const perToken = (us: number) => round(us / cpu.tokens, 1);
       const row = {
         concurrency: n,
         service_tps: round(median(rounds.map((r) => r.service))),
         sequential_tps: round(median(rounds.map((r) => r.sequential))),
-        ceiling_tps: round(median(rounds.map((r) => r.ceiling))),
+        ceiling_tps: round(median(rounds.map(ceilingOf))),
+        ceiling_batch_size: best,
         service_ttft_p50_ms: round(percentile(ttft, 50), 2),
         service_ttft_p95_ms: round(percentile(ttft, 95), 2),
         event_loop_delay_p99_ms: round(eld, 2),
-        service_vs_ceiling: round(median(rounds.map((r) => r.service / r.ceiling)), 3),
+        service_vs_ceiling: round(median(rounds.map((r) => r.service / ceilingOf(r))), 3),
+        // The earlier estimator (each round's fastest batch size), kept for comparison with older runs.
+        service_vs_round_max: round(median(rounds.map((r) => r.service / roundMax(r))), 3),
         service_vs_sequential: round(median(rounds.map((r) => r.service / r.sequential)), 2),
         service_cpu_us_per_token: { main: perToken(cpu.main), workers: perToken(cpu.workers), client: perToken(cpu.client) },
       };
       log(
         `c=${String(n).padStart(2)}  service ${row.service_tps} tok/s (${row.service_vs_ceiling} of ceiling, ${row.service_vs_sequential}x sequential)  ` +
-          `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps}  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms  ` +
+          `sequential ${row.sequential_tps}  ceiling ${row.ceiling_tps} (batch ${best}; vs each round's fastest size ${row.service_vs_round_max})  ttft p50/p95 ${row.service_ttft_p50_ms}/${row.service_ttft_p95_ms} ms  eld p99 ${row.event_loop_delay_p99_ms} ms  ` +
           `cpu µs/token main ${row.service_cpu_us_per_token.main} workers ${row.service_cpu_us_per_token.workers} client ${row.service_cpu_us_per_token.client}  ` +
-          `rounds service/ceiling/sequential ${rounds.map((r) => [r.service, r.ceiling, r.sequential].map((t) => Math.round(t)).join('/')).join(' ')}`,
+          `rounds service/ceiling/sequential ${rounds.map((r) => [r.service, ceilingOf(r), r.sequential].map((t) => Math.round(t)).join('/')).join(' ')}`,
       );
       rows.push(row);
     }
